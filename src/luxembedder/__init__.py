@@ -1,0 +1,3 @@
+"""luxembedder: cross-lingual sentence embedders for Luxembourgish and other low-resource languages."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The ``luxembedder`` command line: one typer app, each subcommand a thin wrapper over a library call."""

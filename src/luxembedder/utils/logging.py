@@ -1,0 +1,21 @@
+"""Logging setup for the CLI (library code only calls ``logging.getLogger(__name__)``)."""
+
+from __future__ import annotations
+
+import logging
+
+
+def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
+    """INFO by default, DEBUG with -v, WARNING with -q; rich handler on a terminal."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO)
+    try:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+        fmt = "%(message)s"
+    except ImportError:  # pragma: no cover
+        handler = logging.StreamHandler()
+        fmt = "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, handlers=[handler], force=True)
+    for noisy in ("httpx", "urllib3", "filelock", "huggingface_hub", "datasets", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -1,0 +1,56 @@
+"""What every result file records: library versions, hardware, and data hashes."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+_PACKAGES = (
+    "luxembedder", "torch", "transformers", "sentence-transformers", "tokenizers", "numpy",
+    "scikit-learn", "faiss-cpu", "datasets",
+)
+
+
+@cache
+def versions() -> dict[str, str]:
+    """Installed versions of the libraries that influence numbers, plus Python and the platform."""
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def data_record(path: str | Path) -> dict[str, Any]:
+    """``{path, sha256, bytes}`` for one data file."""
+    from luxembedder.utils.io import sha256_file
+
+    p = Path(path)
+    return {"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+
+
+@cache
+def cpu_supports_bf16() -> bool:
+    """True when this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags for f in ("avx512_bf16", "amx_bf16"))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MiB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
