@@ -25,7 +25,9 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; the order is the order in --help.
-SUBCOMMAND_MODULES = ("model", "embed", "mine", "train", "eval", "analyze", "run", "demo", "results")
+SUBCOMMAND_MODULES = (
+    "model", "embed", "datasets", "mine", "train", "eval", "analyze", "run", "demo", "results",
+)
 
 
 def _version(value: bool) -> None:
