@@ -147,9 +147,11 @@ def resolve_model(ref: str | Path, settings: Settings | None = None) -> Resolved
             f"reachable offline. Save it on a machine with a network and pass --model DIR, or copy the "
             f"sentence-transformers folder to {local}, or enable online access with --online."
         )
-    if path.suffix or os.sep in ref_s and not _HUB_ID.match(ref_s) or ref_s.startswith((".", "/", "~")):
-        raise ModelNotAvailableError(f"Model '{ref_s}': no such directory, and not a registry name "
-                                     f"({', '.join(REGISTRY)})")
+    looks_like_path = ref_s.startswith((".", "/", "~")) or ref_s.count("/") > 1 or (os.sep != "/" and os.sep in ref_s)
+    if looks_like_path:
+        raise ModelNotAvailableError(
+            f"Model '{ref_s}': no such directory, and not a registry name ({', '.join(REGISTRY)})"
+        )
     if not _HUB_ID.match(ref_s):
         raise ModelNotAvailableError(
             f"Model '{ref_s}' is not a registry name ({', '.join(REGISTRY)}), a local directory, or a hub id"
