@@ -1,0 +1,1 @@
+"""Text processing for news articles: cleaning, language identification, Luxembourgish-aware splitting."""
