@@ -1,0 +1,1 @@
+"""Evaluation: benchmark tasks with metadata, metrics, the runner, results records and reports."""
