@@ -1,0 +1,168 @@
+"""Matching, candidate scoring, margin and retrieval modes against plain-loop references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from luxembedder.mining.matching import best_in_window, greedy_one_to_one, match_articles
+from luxembedder.mining.scoring import (
+    Candidates,
+    CosineScorer,
+    MarginScorer,
+    candidate_pairs,
+    knn_mean_window,
+    retrieval_mask,
+    window_knn_for_candidates,
+)
+
+
+def _unit(rng: np.random.Generator, n: int, d: int = 16) -> np.ndarray:
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _offsets(rng: np.random.Generator, n_articles: int, max_len: int = 6) -> np.ndarray:
+    lens = rng.integers(0, max_len + 1, size=n_articles)
+    return np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+
+
+def test_best_in_window_matches_loop() -> None:
+    rng = np.random.default_rng(0)
+    q, c = _unit(rng, 50), _unit(rng, 70)
+    qd, cd = rng.integers(0, 10, 50), rng.integers(0, 10, 70)
+    best, cos = best_in_window(q, qd, c, cd, 1)
+    for i in range(50):
+        cand = [j for j in range(70) if abs(cd[j] - qd[i]) <= 1]
+        if not cand:
+            assert best[i] == -1
+            continue
+        sims = [float(q[i] @ c[j]) for j in cand]
+        assert best[i] == cand[int(np.argmax(sims))]
+        assert cos[i] == pytest.approx(max(sims), abs=1e-6)
+
+
+def test_match_articles_threshold_mutual_one_to_one() -> None:
+    # two lb articles both closest to en article 0 on the same day
+    src = np.array([[1, 0, 0], [0.9, 0.436, 0]], dtype=np.float32)
+    tgt = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    src /= np.linalg.norm(src, axis=1, keepdims=True)
+    days_s, days_t = np.array([5, 5]), np.array([5, 6, 9])
+    m = match_articles(src, days_s, tgt, days_t, 1, 0.5)
+    assert m.src.tolist() == [0, 1] and m.tgt.tolist() == [0, 0]
+    m = match_articles(src, days_s, tgt, days_t, 1, 0.5, mutual_best=True)
+    assert m.src.tolist() == [0] and m.tgt.tolist() == [0]
+    m = match_articles(src, days_s, tgt, days_t, 1, 0.5, one_to_one=True)
+    assert m.src.tolist() == [0]
+    m = match_articles(src, days_s, tgt, days_t, 0, 0.95)  # threshold drops the weaker match
+    assert m.src.tolist() == [0] and m.counts["with_candidates"] == 2
+    m = match_articles(src, np.array([0, 0]), tgt, days_t, 1, 0.0)  # no candidate within the window
+    assert len(m) == 0 and m.counts["with_candidates"] == 0
+
+
+def _greedy_loop(src, tgt, score):
+    order = sorted(range(len(score)), key=lambda i: (-score[i], i))
+    used_s, used_t, keep = set(), set(), set()
+    for i in order:
+        if src[i] in used_s or tgt[i] in used_t:
+            continue
+        keep.add(i)
+        used_s.add(src[i])
+        used_t.add(tgt[i])
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_greedy_one_to_one_equals_sequential(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 200
+    src, tgt = rng.integers(0, 30, n), rng.integers(0, 25, n)
+    score = rng.integers(0, 40, n).astype(np.float64)  # many ties: earlier row wins
+    keep = greedy_one_to_one(src, tgt, score)
+    assert set(np.flatnonzero(keep).tolist()) == _greedy_loop(src.tolist(), tgt.tolist(), score.tolist())
+
+
+def _candidates_loop(se, so, te, to, pa_s, pa_t, k):
+    rows = []
+    for p, (a, b) in enumerate(zip(pa_s, pa_t, strict=True)):
+        S, T = se[so[a]:so[a + 1]], te[to[b]:to[b + 1]]
+        if len(S) == 0 or len(T) == 0:
+            continue
+        sims = S.astype(np.float64) @ T.astype(np.float64).T
+        for i in range(len(S)):
+            for j in range(len(T)):
+                kx = np.mean(sorted(sims[i], reverse=True)[:k])
+                ky = np.mean(sorted(sims[:, j], reverse=True)[:k])
+                rows.append((p, so[a] + i, to[b] + j, sims[i, j], kx, ky))
+    return rows
+
+
+def test_candidate_pairs_equal_loop_reference() -> None:
+    rng = np.random.default_rng(1)
+    so, to = _offsets(rng, 20), _offsets(rng, 25)
+    se, te = _unit(rng, int(so[-1])), _unit(rng, int(to[-1]))
+    pa_s, pa_t = rng.integers(0, 20, 30), rng.integers(0, 25, 30)
+    ref = _candidates_loop(se, so, te, to, pa_s, pa_t, k=3)
+    # a tiny batch budget forces many padded batches
+    for budget in (1 << 20, 400):
+        c = candidate_pairs(se, so, te, to, pa_s, pa_t, k=3, batch_elements=budget)
+        got = list(zip(c.pair.tolist(), c.src.tolist(), c.tgt.tolist(), strict=True))
+        assert got == [r[:3] for r in ref]
+        np.testing.assert_allclose(c.cos, [r[3] for r in ref], atol=1e-6)
+        np.testing.assert_allclose(c.knn_src, [r[4] for r in ref], atol=1e-6)
+        np.testing.assert_allclose(c.knn_tgt, [r[5] for r in ref], atol=1e-6)
+        margin_ref = [r[3] / ((r[4] + r[5]) / 2) for r in ref]
+        np.testing.assert_allclose(c.margin, margin_ref, rtol=1e-5, atol=1e-6)
+    floored = candidate_pairs(se, so, te, to, pa_s, pa_t, floor=0.3, k=3)
+    assert len(floored) == sum(r[3] >= 0.3 for r in ref)
+
+
+def test_window_knn_faiss_equals_numpy_and_loop() -> None:
+    rng = np.random.default_rng(2)
+    q, p = _unit(rng, 120, 32), _unit(rng, 300, 32)
+    qd, pd_ = rng.integers(0, 20, 120), rng.integers(0, 20, 300)
+    flat = knn_mean_window(q, qd, p, pd_, 1, k=4, index="flat")
+    brute = knn_mean_window(q, qd, p, pd_, 1, k=4, index="numpy")
+    np.testing.assert_allclose(flat, brute, atol=1e-6)
+    for i in range(0, 120, 7):
+        pool = [j for j in range(300) if abs(pd_[j] - qd[i]) <= 1]
+        sims = sorted((float(q[i] @ p[j]) for j in pool), reverse=True)[:4]
+        assert flat[i] == pytest.approx(np.mean(sims), abs=1e-6)
+    ivf = knn_mean_window(q, qd, p, pd_, 1, k=4, index="ivf", ivf_nlist=2, ivf_nprobe=2)
+    assert np.isfinite(ivf).all() and (ivf <= flat + 1e-6).all()  # approximate search never beats exact
+
+
+def test_window_knn_for_candidates_margin_loop() -> None:
+    rng = np.random.default_rng(3)
+    so, to = _offsets(rng, 15), _offsets(rng, 15)
+    se, te = _unit(rng, int(so[-1])), _unit(rng, int(to[-1]))
+    sday = np.repeat(rng.integers(0, 6, 15), np.diff(so))
+    tday = np.repeat(rng.integers(0, 6, 15), np.diff(to))
+    c = candidate_pairs(se, so, te, to, np.arange(15), np.arange(15))
+    w = window_knn_for_candidates(c, se, sday, te, tday, 1, k=4)
+    for r in range(0, len(w), 5):
+        x, y = w.src[r], w.tgt[r]
+        kx = np.mean(sorted((float(se[x] @ te[j]) for j in range(len(te)) if abs(tday[j] - sday[x]) <= 1),
+                            reverse=True)[:4])
+        ky = np.mean(sorted((float(te[y] @ se[i]) for i in range(len(se)) if abs(sday[i] - tday[y]) <= 1),
+                            reverse=True)[:4])
+        assert w.margin[r] == pytest.approx(float(se[x] @ te[y]) / ((kx + ky) / 2), rel=1e-5)
+
+
+def test_retrieval_modes_and_scorers() -> None:
+    src = np.array([0, 0, 1, 1, 2])
+    tgt = np.array([0, 1, 0, 1, 1])
+    score = np.array([0.9, 0.5, 0.8, 0.7, 0.75])
+    assert retrieval_mask(src, tgt, score, "forward").tolist() == [True, False, True, False, True]
+    assert retrieval_mask(src, tgt, score, "backward").tolist() == [True, False, False, False, True]
+    assert retrieval_mask(src, tgt, score, "intersection").tolist() == [True, False, False, False, True]
+    # max: union {0, 2, 4} -> greedy: (0,0) 0.9, then (1,0) blocked, (2,1) 0.75
+    assert retrieval_mask(src, tgt, score, "max").tolist() == [True, False, False, False, True]
+    f = np.ones(5, dtype=np.float32)
+    c = Candidates(np.zeros(5, dtype=np.int64), src, tgt, score.astype(np.float32), f, f)
+    d = CosineScorer(0.75).accept(c)
+    assert d.keep.tolist() == [True, False, True, False, True]
+    assert d.reason[1] == "cosine<0.75" and d.reason[0] == ""
+    d = MarginScorer(threshold=0.76, mode="forward").accept(c)
+    assert d.keep.tolist() == [True, False, True, False, False]
+    assert d.reason[1] == "not-forward-best" and d.reason[4] == "margin<0.76"
