@@ -22,11 +22,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class FilterResult:
-    """``keep[i]`` is False for a dropped row; ``reason`` names the filter and its threshold."""
+    """``keep[i]`` is False for a dropped row; ``reason`` names the filter and its threshold (one string, or
+    one per row)."""
 
     name: str
     keep: np.ndarray
-    reason: str
+    reason: str | np.ndarray
 
     @property
     def dropped(self) -> int:
@@ -219,7 +220,7 @@ def apply_in_order(n: int, steps: list) -> tuple[np.ndarray, np.ndarray, list[di
             break
         res = step(alive)
         dropped = alive[~res.keep]
-        reason[dropped] = res.reason
+        reason[dropped] = res.reason if isinstance(res.reason, str) else np.asarray(res.reason)[~res.keep]
         counts.append({"filter": res.name, "in": len(alive), "dropped": len(dropped),
                        "out": int(len(alive) - len(dropped))})
         alive = alive[res.keep]

@@ -1,0 +1,490 @@
+"""The LuxAlign mining pipeline: articles → scored, filtered parallel sentence pairs in a run directory.
+
+Stages (each a function; each writes ``<run>/stages/<name>/`` atomically with a fingerprint of the config
+sections and inputs it depends on, so a finished stage is skipped on re-run and a changed threshold
+re-runs only the stages after it):
+
+``prepare``  load (strict or lenient) → clean → date ranges / shard → article language ID → sentences
+             (split, filters, sentence language ID)                               [input, clean, langid, sentences, shard]
+``embed``    sentence and article embeddings, cached under ``<run>/cache`` in shards (resumable)   [embedding]
+``match``    article matching per language pair                                                   [matching]
+``score``    candidates (all sentence pairs of matched article pairs) with cosine and margin      [scoring: k, pool, index]
+``select``   accept decision (cosine or margin) → filters → outputs                   [scoring thresholds, filters]
+
+Run directory::
+
+    config.yaml                resolved config
+    pairs/lb-en.jsonl|.parquet LuxAlign rows: text_1 (lb), text_2, cos_sim, margin, article_id_1,
+                               article_id_2, sentence_id_1, sentence_id_2
+    pairs/lb-lb.jsonl          monolingual paraphrase pairs (when filters.paraphrases)
+    candidates.parquet         every scored candidate with ``accepted`` and ``reason``
+    report.json, report.md     counts in and out of every stage and filter, provenance
+    histograms/<pair>.png      cosine and margin histograms (all candidates vs accepted)
+    rejected.jsonl             quarantined input rows (lenient runs)
+    stages/…, cache/…          intermediate results
+
+Spreading a large archive over machines: run one shard per date range
+(``mine(..., config.shard = {start, end})`` / ``luxembedder mine --shard 2020-01-01:2020-06-30``) on each
+machine, copy the run directories to one place and call :func:`~luxembedder.mining.merge.merge_runs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from luxembedder.mining.config import MiningConfig
+from luxembedder.settings import Settings, get_settings
+from luxembedder.utils.io import atomic_directory, atomic_write_bytes, atomic_write_json, atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+PAIR_COLUMNS = ("text_1", "text_2", "cos_sim", "margin", "article_id_1", "article_id_2", "sentence_id_1",
+                "sentence_id_2")
+
+
+@dataclass
+class MiningResult:
+    """What a run produced: the run directory, pair files per language pair, the report, stage activity."""
+
+    out_dir: Path
+    pair_files: dict[str, Path]
+    report: dict[str, Any]
+    stages_run: list[str] = field(default_factory=list)
+    stages_skipped: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _stage_meta(stage_dir: Path) -> dict[str, Any] | None:
+    meta = stage_dir / "_stage.json"
+    if not meta.is_file():
+        return None
+    try:
+        return json.loads(meta.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+
+
+def run_stage(run_dir: Path, name: str, fingerprint: str, build: Callable[[Path], dict[str, Any]],
+              activity: dict[str, list[str]]) -> tuple[Path, dict[str, Any]]:
+    """Run ``build(tmp_dir) -> info`` unless ``stages/<name>`` holds the same fingerprint; atomic."""
+    stage_dir = run_dir / "stages" / name
+    meta = _stage_meta(stage_dir)
+    if meta is not None and meta.get("fingerprint") == fingerprint:
+        logger.info("%-8s up to date (fingerprint %s), skipped", name, fingerprint)
+        activity["skipped"].append(name)
+        return stage_dir, meta.get("info", {})
+    t0 = time.perf_counter()
+    with atomic_directory(stage_dir) as tmp:
+        info = build(tmp)
+        info["seconds"] = round(time.perf_counter() - t0, 3)
+        atomic_write_json(tmp / "_stage.json", {"stage": name, "fingerprint": fingerprint, "info": info})
+    logger.info("%-8s done in %.1fs: %s", name, info["seconds"], info.get("summary", ""))
+    activity["run"].append(name)
+    return stage_dir, info
+
+
+def _write_parquet(path: Path, columns: dict[str, Any]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table(columns), buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _read_parquet(path: Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    return {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+
+
+def _save_npy(path: Path, arr: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr, dtype=np.float32))
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
+    from luxembedder.utils.provenance import data_record
+
+    return [data_record(p) for p in paths]
+
+
+# ------------------------------------------------------------------------------------------ embedding
+
+class PoolEncoder:
+    """Encoder over sentence-transformers' multi-process pool (several CPU processes or GPUs)."""
+
+    def __init__(self, model: Any, name: str, devices: list[str] | None = None) -> None:
+        self.model = model
+        self.name = name
+        self.pool = model.start_multi_process_pool(devices or ["cpu", "cpu"])
+
+    def encode(self, texts, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        emb = self.model.encode(list(texts), pool=self.pool, batch_size=batch_size, normalize_embeddings=True,
+                                show_progress_bar=show_progress, convert_to_numpy=True)
+        return np.asarray(emb, dtype=np.float32)
+
+    def close(self) -> None:
+        self.model.stop_multi_process_pool(self.pool)
+
+
+def load_mining_encoder(cfg: MiningConfig, settings: Settings):
+    """The configured encoder (registry ref or folder), optionally over a multi-process pool."""
+    from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
+
+    if cfg.embedding.multi_process:
+        return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
+                           model_name(cfg.embedding.model, settings), cfg.embedding.devices)
+    return load_encoder(cfg.embedding.model, settings)
+
+
+def article_texts(arts: dict[str, np.ndarray], rows: np.ndarray, max_chars: int) -> list[str]:
+    """``title + lead + body`` of the given article rows, truncated to ``max_chars``."""
+    return ["\n".join(p for p in (arts["title"][i], arts["lead"][i], arts["body"][i]) if p)[:max_chars]
+            for i in rows]
+
+
+def mean_rows(emb: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Re-normalised mean of each group ``emb[offsets[a]:offsets[a+1]]`` (zero row for an empty group)."""
+    n = len(offsets) - 1
+    out = np.zeros((n, emb.shape[1]), dtype=np.float32)
+    nonempty = np.flatnonzero(np.diff(offsets) > 0)
+    if len(nonempty):
+        sums = np.add.reduceat(emb, offsets[:-1][nonempty], axis=0)
+        out[nonempty] = sums
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
+# --------------------------------------------------------------------------------------------- layout
+
+@dataclass
+class LangView:
+    """One language's articles and sentences as arrays, sentences grouped by article (``offsets``)."""
+
+    art_rows: np.ndarray  # rows of the articles table
+    art_ids: np.ndarray
+    art_days: np.ndarray
+    is_source: np.ndarray
+    sent_rows: np.ndarray  # rows of the sentences table
+    offsets: np.ndarray
+    sent_days: np.ndarray
+
+
+def lang_view(arts: dict[str, np.ndarray], sents: dict[str, np.ndarray], lang: str) -> LangView:
+    art_rows = np.flatnonzero(arts["lang"] == lang)
+    sent_rows = np.flatnonzero(sents["lang"] == lang)
+    ids = arts["id"][art_rows].astype(str)
+    pos = {a: i for i, a in enumerate(ids)}
+    art_of_sent = np.fromiter((pos[a] for a in sents["article_id"][sent_rows].astype(str)), dtype=np.int64,
+                              count=len(sent_rows))
+    if len(art_of_sent) and np.any(np.diff(art_of_sent) < 0):
+        order = np.argsort(art_of_sent, kind="stable")
+        sent_rows, art_of_sent = sent_rows[order], art_of_sent[order]
+    counts = np.bincount(art_of_sent, minlength=len(art_rows))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    days = arts["day"][art_rows].astype(np.int64)
+    return LangView(art_rows, ids, days, arts["is_source"][art_rows].astype(bool), sent_rows, offsets,
+                    days[art_of_sent] if len(art_of_sent) else np.zeros(0, dtype=np.int64))
+
+
+# -------------------------------------------------------------------------------------------- pipeline
+
+def mine(
+    articles_paths: list[str | Path],
+    out_dir: str | Path,
+    config: MiningConfig | None = None,
+    settings: Settings | None = None,
+    lenient: bool = False,
+    encoder: Any = None,
+    show_progress: bool = True,
+) -> MiningResult:
+    """Run (or resume) the pipeline; see the module docstring. ``encoder`` overrides the configured model."""
+    from luxembedder.errors import ConfigError, DataError
+
+    cfg = config or MiningConfig()
+    settings = settings or get_settings()
+    paths = [Path(p) for p in articles_paths]
+    if not paths:
+        raise ConfigError("no article files given")
+    for p in paths:
+        if not p.is_file():
+            raise DataError("file not found", p)
+    run_dir = Path(out_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg.save(run_dir / "config.yaml")
+    activity: dict[str, list[str]] = {"run": [], "skipped": []}
+    inputs = _inputs_record(paths)
+
+    # ---- prepare -------------------------------------------------------------------------------
+    fp_prepare = _hash("prepare", [(r["path"], r["sha256"]) for r in inputs], lenient,
+                       cfg.section_hash("input", "clean", "langid", "sentences", "shard", "pairs"),
+                       cfg.matching.window_days)
+
+    def build_prepare(tmp: Path) -> dict[str, Any]:
+        from luxembedder.mining.stages import prepare_corpus
+
+        corpus = prepare_corpus(paths, cfg, lenient=lenient)
+        _write_parquet(tmp / "articles.parquet", corpus.articles)
+        _write_parquet(tmp / "sentences.parquet", corpus.sentences)
+        from luxembedder.utils.io import write_jsonl
+
+        write_jsonl(tmp / "rejected.jsonl", corpus.rejected)
+        return {"counts": corpus.counts, "summary": f"{len(corpus.articles['id'])} articles, "
+                                                    f"{len(corpus.sentences['text'])} sentences"}
+
+    prep_dir, prep_info = run_stage(run_dir, "prepare", fp_prepare, build_prepare, activity)
+    if lenient:
+        import shutil
+
+        shutil.copyfile(prep_dir / "rejected.jsonl", run_dir / "rejected.jsonl")
+    arts = _read_parquet(prep_dir / "articles.parquet")
+    sents = _read_parquet(prep_dir / "sentences.parquet")
+    views = {lang: lang_view(arts, sents, lang) for lang in cfg.languages()}
+
+    # ---- embed ---------------------------------------------------------------------------------
+    enc_name = encoder.name if encoder is not None else _model_name(cfg, settings)
+    fp_embed = _hash("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
+
+    def build_embed(tmp: Path) -> dict[str, Any]:
+        from luxembedder.models.cache import CachedEncoder
+
+        enc = encoder if encoder is not None else load_mining_encoder(cfg, settings)
+        cached = CachedEncoder(enc, run_dir / "cache", shard_size=cfg.embedding.shard_size)
+        try:
+            shapes = {}
+            for lang, v in views.items():
+                texts = sents["text"][v.sent_rows].astype(str).tolist()
+                logger.info("embedding %d %s sentences", len(texts), lang)
+                s_emb = _encode(cached, texts, cfg, show_progress)
+                if cfg.embedding.article_representation == "mean_sentences":
+                    a_emb = mean_rows(s_emb, v.offsets)
+                else:
+                    a_emb = _encode(cached, article_texts(arts, v.art_rows, cfg.embedding.article_max_chars),
+                                    cfg, show_progress)
+                _save_npy(tmp / f"{lang}.sentences.npy", s_emb)
+                _save_npy(tmp / f"{lang}.articles.npy", a_emb)
+                shapes[lang] = {"sentences": list(s_emb.shape), "articles": list(a_emb.shape)}
+        finally:
+            if hasattr(enc, "close"):
+                enc.close()
+        return {"model": enc_name, "shapes": shapes, "cache_hits": cached.hits, "cache_misses": cached.misses,
+                "summary": ", ".join(f"{k}: {v['sentences'][0]} sentences" for k, v in shapes.items())}
+
+    emb_dir, emb_info = run_stage(run_dir, "embed", fp_embed, build_embed, activity)
+    s_emb = {lang: np.load(emb_dir / f"{lang}.sentences.npy", mmap_mode="r") for lang in views}
+    a_emb = {lang: np.load(emb_dir / f"{lang}.articles.npy") for lang in views}
+
+    # ---- match ---------------------------------------------------------------------------------
+    fp_match = _hash("match", fp_embed, cfg.section_hash("matching"))
+
+    def build_match(tmp: Path) -> dict[str, Any]:
+        from luxembedder.mining.matching import match_articles
+
+        counts = {}
+        for pair in cfg.pairs:
+            sl, tl = pair.split("-")
+            vs, vt = views[sl], views[tl]
+            src_idx = np.flatnonzero(vs.is_source)
+            m = match_articles(a_emb[sl][src_idx], vs.art_days[src_idx], a_emb[tl], vt.art_days,
+                               cfg.matching.window_days, cfg.matching.article_threshold,
+                               cfg.matching.mutual_best, cfg.matching.one_to_one)
+            src = src_idx[m.src]
+            _write_parquet(tmp / f"{pair}.parquet", {
+                "src": src, "tgt": m.tgt, "cos": m.cos,
+                "article_id_1": vs.art_ids[src].tolist(), "article_id_2": vt.art_ids[m.tgt].tolist()})
+            counts[pair] = m.counts
+        return {"counts": counts, "summary": ", ".join(f"{p}: {c['matches']} matches" for p, c in counts.items())}
+
+    match_dir, match_info = run_stage(run_dir, "match", fp_match, build_match, activity)
+
+    # ---- score ---------------------------------------------------------------------------------
+    sc = cfg.scoring
+    need_margin = sc.compute_margin or sc.method == "margin"
+    fp_score = _hash("score", fp_match, need_margin, sc.margin_k, sc.neighbour_pool, sc.index, sc.ivf_nlist,
+                     sc.ivf_nprobe, sc.candidate_floor, cfg.matching.window_days)
+
+    def build_score(tmp: Path) -> dict[str, Any]:
+        from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
+
+        counts = {}
+        for pair in cfg.pairs:
+            sl, tl = pair.split("-")
+            vs, vt = views[sl], views[tl]
+            m = _read_parquet(match_dir / f"{pair}.parquet")
+            se = np.asarray(s_emb[sl], dtype=np.float32)
+            te = np.asarray(s_emb[tl], dtype=np.float32)
+            c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
+                                m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k)
+            if need_margin and sc.neighbour_pool == "window":
+                c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
+                                              sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe)
+            _write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
+                                                     "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
+            counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
+        return {"counts": counts,
+                "summary": ", ".join(f"{p}: {c['candidates']} candidates" for p, c in counts.items())}
+
+    score_dir, score_info = run_stage(run_dir, "score", fp_score, build_score, activity)
+
+    # ---- select (decisions, filters, outputs) ---------------------------------------------------
+    leak_files = resolve_leakage_files(cfg, settings)
+    fp_select = _hash("select", fp_score, cfg.section_hash("scoring", "filters", "matching"),
+                      [(str(p), _file_sig(p)) for p in leak_files])
+    outputs_ok = all((run_dir / "pairs" / f"{p}.jsonl").is_file() for p in cfg.pairs) and \
+        (run_dir / "report.json").is_file()
+
+    def build_select(tmp: Path) -> dict[str, Any]:
+        from luxembedder.mining.select import select_pairs
+
+        return select_pairs(run_dir, tmp, cfg, arts, sents, views, s_emb, match_dir, score_dir, leak_files)
+
+    if not outputs_ok:
+        (run_dir / "stages" / "select" / "_stage.json").unlink(missing_ok=True)
+    _, sel_info = run_stage(run_dir, "select", fp_select, build_select, activity)
+
+    report_stage_info = {"prepare": prep_info, "embed": emb_info, "match": match_info, "score": score_info,
+                         "select": sel_info}
+    report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
+    pair_files = {p: run_dir / "pairs" / f"{p}.jsonl" for p in cfg.pairs}
+    return MiningResult(run_dir, pair_files, report, activity["run"], activity["skipped"])
+
+
+def _file_sig(p: Path) -> str:
+    from luxembedder.utils.io import sha256_file
+
+    return sha256_file(p) if p.is_file() else "missing"
+
+
+def _model_name(cfg: MiningConfig, settings: Settings) -> str:
+    from luxembedder.models.registry import model_name
+
+    return model_name(cfg.embedding.model, settings)
+
+
+def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: bool) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    from luxembedder.models.encoder import l2_normalize
+
+    return l2_normalize(cached.encode(texts, batch_size=cfg.embedding.batch_size, show_progress=show_progress))
+
+
+def resolve_leakage_files(cfg: MiningConfig, settings: Settings) -> list[Path]:
+    """Leakage lists: the configured files, or the ParaLux sentence list of the data directory if present."""
+    files = list(cfg.filters.leakage_files) if cfg.filters.leakage_files is not None else []
+    if cfg.filters.leakage_files is None and settings.data_dir is not None:
+        default = settings.data_dir / "paralux_texts" / "benchmark_texts.txt"
+        if default.is_file():
+            files.append(default)
+    files += list(cfg.filters.extra_eval_files)
+    from luxembedder.errors import MissingDataError
+
+    for f in files:
+        if not Path(f).is_file():
+            raise MissingDataError(f"leakage file not found: {f}")
+    return [Path(f) for f in files]
+
+
+def build_report(run_dir: Path, cfg: MiningConfig, inputs: list[dict[str, Any]], info: dict[str, Any],
+                 lenient: bool, activity: dict[str, list[str]], leak_files: list[Path]) -> dict[str, Any]:
+    """Assemble ``report.json`` and ``report.md`` from the stages' recorded counts."""
+    from luxembedder.utils.provenance import now_iso, versions
+
+    sel = info["select"]
+    report = {
+        "pipeline": "luxalign",
+        "created": now_iso(),
+        "model": info["embed"].get("model"),
+        "scoring": cfg.scoring.method,
+        "pairs": cfg.pairs,
+        "inputs": inputs,
+        "lenient": lenient,
+        "rejected_rows": info["prepare"]["counts"]["input"]["rejected"],
+        "articles": info["prepare"]["counts"]["articles"],
+        "input": info["prepare"]["counts"]["input"],
+        "sentences": info["prepare"]["counts"]["sentences"],
+        "article_matching": info["match"]["counts"],
+        "candidates": info["score"]["counts"],
+        "selection": sel.get("pairs", {}),
+        "paraphrases": sel.get("paraphrases"),
+        "leakage_files": [str(p) for p in leak_files],
+        "final_pairs": {p: v["final"] for p, v in sel.get("pairs", {}).items()},
+        "stage_seconds": {k: v.get("seconds") for k, v in info.items()},
+        "stages_run": activity["run"],
+        "stages_skipped": activity["skipped"],
+        "config": cfg.model_dump(mode="json"),
+        "versions": versions(),
+    }
+    atomic_write_json(run_dir / "report.json", report)
+    atomic_write_text(run_dir / "report.md", report_markdown(report))
+    return report
+
+
+def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per language pair: the counts through the pipeline (for the CLI table and report.md)."""
+    rows = []
+    for pair in report["pairs"]:
+        sl, tl = pair.split("-")
+        m = report["article_matching"].get(pair, {})
+        sel = report["selection"].get(pair, {})
+        row = {"pair": pair, f"articles {sl}": report["articles"].get(sl, {}).get("kept"),
+               "articles other": report["articles"].get(tl, {}).get("kept"),
+               "article matches": m.get("matches"),
+               "candidates": report["candidates"].get(pair, {}).get("candidates"),
+               "accepted": sel.get("accepted"), "final pairs": sel.get("final")}
+        rows.append(row)
+    return rows
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """Human-readable report: every stage's counts in and out, every filter's drops."""
+    lines = [f"# Mining report ({report['scoring']} scoring, model {report['model']})", "",
+             f"Created {report['created']}; stages run: {', '.join(report['stages_run']) or 'none'}; "
+             f"skipped: {', '.join(report['stages_skipped']) or 'none'}.", "", "## Input", ""]
+    inp = report["input"]
+    lines.append(f"Rows read: {sum(inp['rows_read'].values())}; loaded: {inp['loaded']}; "
+                 f"rejected: {inp['rejected']} {inp.get('rejection_reasons') or ''}")
+    lines += ["", "| language | in | kept | lb sources | dates | dropped |", "|---|---|---|---|---|---|"]
+    for lang, a in report["articles"].items():
+        dr = a.get("date_range") or ["", ""]
+        lines.append(f"| {lang} | {a['in']} | {a['kept']} | {a['sources']} | {dr[0]} – {dr[1]} | "
+                     f"{', '.join(f'{k}: {v}' for k, v in a['dropped'].items()) or '-'} |")
+    lines += ["", "## Sentences", "", "| language | split | kept | dropped |", "|---|---|---|---|"]
+    for lang, s in report["sentences"].items():
+        lines.append(f"| {lang} | {s['split']} | {s['kept']} | "
+                     f"{', '.join(f'{k}: {v}' for k, v in s['dropped'].items()) or '-'} |")
+    lines += ["", "## Pairs", ""]
+    rows = summary_rows(report)
+    if rows:
+        cols = list(rows[0])
+        lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    for pair, sel in report["selection"].items():
+        lines += ["", f"### {pair}", "", f"Article matching: {report['article_matching'].get(pair)}", "",
+                  "| step | in | dropped | out |", "|---|---|---|---|"]
+        for step in sel["steps"]:
+            lines.append(f"| {step['filter']} | {step['in']} | {step['dropped']} | {step['out']} |")
+    if report.get("paraphrases"):
+        lines += ["", "### lb paraphrases", "", "| step | in | dropped | out |", "|---|---|---|---|"]
+        for step in report["paraphrases"]["steps"]:
+            lines.append(f"| {step['filter']} | {step['in']} | {step['dropped']} | {step['out']} |")
+    lines += ["", f"Leakage lists: {', '.join(report['leakage_files']) or 'none'}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""The data-side stages of the pipeline: load → clean → article language ID → sentences (+ sentence langid).
+
+:func:`prepare_corpus` returns two tables (plain Python lists of columns, written as Parquet by the
+pipeline) and counts for the report: every input row ends up as a kept article, a dropped article with a
+reason, or a rejected row; every split sentence as kept or dropped with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from luxembedder.mining.config import MiningConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Corpus:
+    """Kept articles and sentences, column-wise. Sentences are grouped by article, in article order."""
+
+    articles: dict[str, list[Any]]
+    sentences: dict[str, list[Any]]
+    counts: dict[str, Any] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def article_columns(cfg: MiningConfig):
+    """The :class:`~luxembedder.datasets.articles.ArticleColumns` for the input section."""
+    from luxembedder.datasets.articles import ArticleColumns
+
+    cols = ArticleColumns.preset(cfg.input.column_preset)
+    if cfg.input.columns:
+        cols = cols.with_overrides(**cfg.input.columns)
+    return cols
+
+
+def shard_bounds(cfg: MiningConfig) -> tuple[_dt.date | None, _dt.date | None, _dt.date | None, _dt.date | None]:
+    """(source start, source end, context start, context end): a shard keeps lb articles of [start, end] as
+    sources and every article of [start - 2N, end + 2N] as targets and neighbour pool (N = window days)."""
+    s, e = cfg.shard.start, cfg.shard.end
+    pad = _dt.timedelta(days=2 * cfg.matching.window_days)
+    return s, e, (s - pad) if s else None, (e + pad) if e else None
+
+
+def prepare_corpus(paths: list[Path], cfg: MiningConfig, lenient: bool = False) -> Corpus:
+    """Load, clean, filter and split articles; see the module docstring."""
+    from tqdm.auto import tqdm
+
+    from luxembedder.datasets.articles import load_articles
+    from luxembedder.text.clean import clean_text
+    from luxembedder.text.langid import LanguageIdentifier
+    from luxembedder.text.sentences import prepare_sentences
+
+    load = load_articles(paths, columns=article_columns(cfg), lenient=lenient)
+    langs = cfg.languages()
+    sources = {p.split("-")[0] for p in cfg.pairs}
+    s_start, s_end, c_start, c_end = shard_bounds(cfg)
+    drops: Counter = Counter()
+    per_lang_in: Counter = Counter()
+    kept_arts: list[tuple[Any, str, str, str, bool]] = []
+    date_span: dict[str, list[str]] = {}
+    for art in tqdm(load.articles, desc="clean", unit="article", disable=len(load.articles) < 1000):
+        per_lang_in[art.lang] += 1
+        if art.lang not in langs:
+            drops[(art.lang, "language-not-in-pairs")] += 1
+            continue
+        rng = cfg.clean.date_ranges.get(art.lang)
+        if rng is not None and ((rng.start and art.published < rng.start) or (rng.end and art.published > rng.end)):
+            drops[(art.lang, "outside-date-range")] += 1
+            continue
+        if (c_start and art.published < c_start) or (c_end and art.published > c_end):
+            drops[(art.lang, "outside-shard")] += 1
+            continue
+        title, lead, body = clean_text(art.title), clean_text(art.lead), clean_text(art.body)
+        if len(body) < cfg.clean.min_body_chars:
+            drops[(art.lang, f"body<{cfg.clean.min_body_chars}-chars")] += 1
+            continue
+        is_source = art.lang in sources and not (
+            (s_start and art.published < s_start) or (s_end and art.published > s_end))
+        kept_arts.append((art, title, lead, body, is_source))
+
+    lid = None
+    if cfg.langid.enabled and (cfg.langid.article_level or cfg.langid.sentence_level):
+        lid = LanguageIdentifier(sorted(set(cfg.langid.languages) | set(langs)), cfg.langid.threshold)
+    if lid is not None and cfg.langid.article_level and kept_arts:
+        ok = lid.matches([f"{t} {le} {b}"[:2000] for _, t, le, b, _ in kept_arts],
+                         [a.lang for a, *_ in kept_arts])
+        for (a, *_), good in zip(kept_arts, ok, strict=True):
+            if not good:
+                drops[(a.lang, "article-language-id")] += 1
+        kept_arts = [x for x, good in zip(kept_arts, ok, strict=True) if good]
+
+    arts: dict[str, list[Any]] = {k: [] for k in ("lang", "id", "published", "day", "title", "lead", "body",
+                                                   "is_source", "source")}
+    sents: dict[str, list[Any]] = {k: [] for k in ("lang", "article_id", "sentence_id", "section", "position",
+                                                    "text")}
+    sent_drops: Counter = Counter()
+    sent_split: Counter = Counter()
+    for art, title, lead, body, is_source in tqdm(kept_arts, desc="sentences", unit="article",
+                                                  disable=len(kept_arts) < 1000):
+        batch = prepare_sentences(title, lead, body, art.lang, cfg.sentences)
+        sent_split[art.lang] += batch.n_split
+        for reason, n in batch.dropped.items():
+            sent_drops[(art.lang, reason)] += n
+        for section, pos, text in batch.sentences:
+            sents["lang"].append(art.lang)
+            sents["article_id"].append(art.id)
+            sents["sentence_id"].append(f"{art.id}:{section[0]}{pos}")
+            sents["section"].append(section)
+            sents["position"].append(pos)
+            sents["text"].append(text)
+        for k, v in (("lang", art.lang), ("id", art.id), ("published", art.published.isoformat()),
+                     ("day", art.published.toordinal()), ("title", title), ("lead", lead), ("body", body),
+                     ("is_source", is_source), ("source", art.source)):
+            arts[k].append(v)
+        span = date_span.setdefault(art.lang, [art.published.isoformat()] * 2)
+        span[0], span[1] = min(span[0], art.published.isoformat()), max(span[1], art.published.isoformat())
+
+    if lid is not None and cfg.langid.sentence_level and sents["text"]:
+        ok = lid.matches(sents["text"], sents["lang"])
+        for lang in np.asarray(sents["lang"], dtype=object)[~ok]:
+            sent_drops[(lang, "sentence-language-id")] += 1
+        sents = {k: [v for v, good in zip(col, ok, strict=True) if good] for k, col in sents.items()}
+
+    kept_per_lang = Counter(arts["lang"])
+    counts = {
+        "input": load.summary(),
+        "articles": {lang: {"in": per_lang_in.get(lang, 0), "kept": kept_per_lang.get(lang, 0),
+                            "sources": sum(1 for lg, s in zip(arts["lang"], arts["is_source"], strict=True)
+                                           if lg == lang and s),
+                            "dropped": {r: n for (lg, r), n in sorted(drops.items()) if lg == lang},
+                            "date_range": date_span.get(lang)}
+                     for lang in sorted(set(per_lang_in) | set(langs))},
+        "sentences": {lang: {"split": sent_split.get(lang, 0), "kept": sum(1 for x in sents["lang"] if x == lang),
+                             "dropped": {r: n for (lg, r), n in sorted(sent_drops.items()) if lg == lang}}
+                      for lang in langs},
+    }
+    logger.info("prepare: %s articles kept (%s), %s sentences kept",
+                len(arts["id"]), dict(kept_per_lang), len(sents["text"]))
+    return Corpus(arts, sents, counts, list(load.rejected))
