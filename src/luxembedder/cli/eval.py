@@ -1,0 +1,38 @@
+"""``luxembedder eval``: run the benchmark suite for one or more models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from luxembedder.cli.common import print_table, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_cmd(
+        ctx: typer.Context,
+        model: list[str] = typer.Option(..., "--model", "-m", help="Model reference (repeatable): registry name, "
+                                        "folder, or hub id (online)."),
+        task: list[str] = typer.Option(None, "--task", "-t", help="Task (repeatable; default: all built-in): "
+                                       "sib200-zeroshot, sib200-transfer, bitext-ltz, paralux, bitext-lrl, or "
+                                       "bitext:PATH:SRC_COL:TGT_COL, triplets:PATH, classification:TRAIN:TEST."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.json, report.md/html)."),
+        batch_size: int = typer.Option(32, "--batch-size", min=1),
+        bf16: bool = typer.Option(False, "--bf16", help="bf16 weights where the hardware supports it natively."),
+        force: bool = typer.Option(False, "--force", help="Recompute model × task pairs already in results.json."),
+        config: Path | None = typer.Option(None, "--config", help="YAML with a SuiteConfig (templates, "
+                                           "languages, LR settings...)."),
+    ) -> None:
+        """Evaluate models; prints main scores with their protocols and writes results and reports."""
+        from luxembedder.evaluation.report import summary_rows
+        from luxembedder.evaluation.runner import evaluate
+        from luxembedder.evaluation.tasks import SuiteConfig
+
+        cfg = SuiteConfig.from_yaml(config) if config else SuiteConfig()
+        records = evaluate(model, task or None, out, settings_from(ctx), batch_size=batch_size, bf16=bf16,
+                           force=force, config=cfg, show_progress=True)
+        print_table(summary_rows(records), title=f"main scores (%) — {out / 'results.json'}",
+                    columns=["model", "task", "subset", "protocol", "score", "ci95", "n"])
+        typer.echo(f"reports: {out / 'report.md'}  {out / 'report.html'}")

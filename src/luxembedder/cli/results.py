@@ -1,0 +1,46 @@
+"""``luxembedder results table|export-mteb``: work with a results.json file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from luxembedder.cli.common import print_table
+
+
+def register(app: typer.Typer) -> None:
+    results_app = typer.Typer(help="Tables and exports from an evaluation results.json.", no_args_is_help=True)
+
+    @results_app.command("table")
+    def table_cmd(
+        results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
+        fmt: str = typer.Option("rich", "--format", help="rich (terminal) or md (Markdown, models side by side)."),
+    ) -> None:
+        """Print the results, models side by side with the difference to the first model."""
+        from luxembedder.evaluation.report import markdown_table, table_rows
+        from luxembedder.evaluation.results import load_results
+
+        records = load_results(results)
+        if fmt == "md":
+            typer.echo(markdown_table(records), nl=False)
+        elif fmt == "rich":
+            cols, rows = table_rows(records)
+            print_table(rows, title=str(results), columns=cols)
+        else:
+            raise typer.BadParameter("--format must be rich or md")
+
+    @results_app.command("export-mteb")
+    def export_cmd(
+        results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
+        out: Path = typer.Option(..., "--out", "-o", help="Folder for MTEB-format result files."),
+    ) -> None:
+        """Write MTEB-format result files for the tasks MTEB also has (SIB200Classification, Tatoeba,
+        FloresBitextMining)."""
+        from luxembedder.evaluation.report import export_mteb
+        from luxembedder.evaluation.results import load_results
+
+        for path in export_mteb(load_results(results), out):
+            typer.echo(str(path))
+
+    app.add_typer(results_app, name="results")

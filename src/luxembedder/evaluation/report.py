@@ -1,0 +1,223 @@
+"""Reports from result records: Markdown and HTML tables (models side by side, difference to the first
+model, 95% bootstrap intervals, paired-bootstrap significance) and bar charts as PNG; MTEB-format export."""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from luxembedder.evaluation.metrics import paired_bootstrap
+from luxembedder.evaluation.results import ResultRecord
+from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+
+def _models(records: list[ResultRecord]) -> list[str]:
+    return list(dict.fromkeys(r.model for r in records))
+
+
+def _grouped(records: list[ResultRecord]) -> dict[str, dict[tuple[str, str], dict[str, ResultRecord]]]:
+    """task -> (subset, protocol) -> model -> record, in first-seen order."""
+    out: dict[str, dict[tuple[str, str], dict[str, ResultRecord]]] = defaultdict(dict)
+    for r in records:
+        out[r.task].setdefault((r.subset, r.protocol), {})[r.model] = r
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _delta(base: ResultRecord | None, rec: ResultRecord, seed: int = 0) -> str:
+    if base is None or base is rec:
+        return ""
+    d = 100 * (rec.main_score - base.main_score)
+    mark = ""
+    if base.items is not None and rec.items is not None and len(base.items) == len(rec.items) and rec.items:
+        res = paired_bootstrap(base.items, rec.items, n=1000, seed=seed)
+        mark = "*" if res["low"] > 0 or res["high"] < 0 else ""
+    return f" ({d:+.1f}{mark})"
+
+
+def _cell(rec: ResultRecord | None, base: ResultRecord | None) -> str:
+    if rec is None:
+        return "–"
+    ci = f" [{_pct(rec.ci95[0])}–{_pct(rec.ci95[1])}]" if rec.ci95 else ""
+    return f"{_pct(rec.main_score)}{ci}{_delta(base, rec)}"
+
+
+def table_rows(records: list[ResultRecord]) -> tuple[list[str], list[dict[str, str]]]:
+    """Rows ``{task, subset, protocol, n, <model>...}`` with formatted scores (percent)."""
+    models = _models(records)
+    rows = []
+    for task, groups in _grouped(records).items():
+        for (subset, protocol), by_model in groups.items():
+            base = by_model.get(models[0])
+            n = next(iter(by_model.values())).n
+            row = {"task": task, "subset": subset, "protocol": protocol, "n": str(n)}
+            for m in models:
+                row[m] = _cell(by_model.get(m), base)
+            rows.append(row)
+    return ["task", "subset", "protocol", "n", *models], rows
+
+
+def markdown_table(records: list[ResultRecord]) -> str:
+    cols, rows = table_rows(records)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(r[c].replace("|", "\\|") for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.\-]+", "_", name)[:80]
+
+
+def bar_chart(task: str, records: list[ResultRecord], path: Path) -> Path | None:
+    """Grouped horizontal bars: one group per (subset, protocol), one bar per model, CI as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = _grouped(records).get(task)
+    if not groups:
+        return None
+    models = _models(records)
+    keys = list(groups)
+    height = 0.8 / max(1, len(models))
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.35 * len(keys) * max(1, len(models)) ** 0.7))
+    y = np.arange(len(keys))
+    for i, m in enumerate(models):
+        recs = [groups[k].get(m) for k in keys]
+        vals = np.array([100 * r.main_score if r else np.nan for r in recs])
+        lo = np.array([100 * (r.main_score - r.ci95[0]) if r and r.ci95 else 0 for r in recs])
+        hi = np.array([100 * (r.ci95[1] - r.main_score) if r and r.ci95 else 0 for r in recs])
+        ax.barh(y + i * height, vals, height, xerr=np.vstack([lo, hi]), label=m, capsize=2)
+    ax.set_yticks(y + height * (len(models) - 1) / 2)
+    ax.set_yticklabels([f"{s}\n{p[:48]}" if len(groups) < 8 else s for s, p in keys], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("main score (%), 95% bootstrap CI")
+    ax.set_title(task)
+    ax.set_xlim(0, 100)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def write_reports(records: list[ResultRecord], out_dir: str | Path, title: str = "luxembedder evaluation") -> dict[str, Path]:
+    """Write ``report.md``, ``report.html`` and ``charts/<task>.png``; returns their paths."""
+    out = Path(out_dir)
+    models = _models(records)
+    tasks = list(_grouped(records))
+    charts = {t: bar_chart(t, records, out / "charts" / f"{_safe(t)}.png") for t in tasks}
+    intro = (f"Models: {', '.join(models)}. Scores in percent: main score [95% bootstrap CI] "
+             f"(difference to {models[0] if models else '-'} in points; * = paired bootstrap 95% CI excludes 0). "
+             "Every row names its protocol.\n")
+    md = [f"# {title}\n", intro]
+    htm = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+           "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+           "padding:3px 6px;font-size:13px}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
+           f"<p>{html.escape(intro)}</p>"]
+    for t in tasks:
+        sub = [r for r in records if r.task == t]
+        md.append(f"\n## {t}\n")
+        md.append(markdown_table(sub))
+        if charts.get(t):
+            md.append(f"\n![{t}](charts/{charts[t].name})\n")
+        cols, rows = table_rows(sub)
+        htm.append(f"<h2>{html.escape(t)}</h2><table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+                   + "</tr>")
+        htm += ["<tr>" + "".join(f"<td>{html.escape(r[c])}</td>" for c in cols) + "</tr>" for r in rows]
+        htm.append("</table>")
+        if charts.get(t):
+            b64 = base64.b64encode(charts[t].read_bytes()).decode()
+            htm.append(f"<p><img alt='{html.escape(t)}' src='data:image/png;base64,{b64}'></p>")
+    htm.append("</body></html>")
+    paths = {"md": atomic_write_text(out / "report.md", "\n".join(md)),
+             "html": atomic_write_text(out / "report.html", "\n".join(htm))}
+    paths.update({f"chart:{t}": p for t, p in charts.items() if p})
+    return paths
+
+
+# ------------------------------------------------------------------------------------------ MTEB export
+
+
+def _mteb_lang(code: str) -> str:
+    return code.replace("_", "-")
+
+
+def export_mteb(records: list[ResultRecord], out_dir: str | Path) -> list[Path]:
+    """Write MTEB-format result files for the tasks MTEB also has.
+
+    - ``SIB200Classification`` (``ltz_Latn``, split ``test``): the labelled 8-shot protocol records.
+    - ``Tatoeba`` (split ``test``, subsets ``xxx-eng``): bitext-lrl records (weighted F1, queries xxx).
+    - ``FloresBitextMining`` (split ``devtest``, subsets ``ltz_Latn-eng_Latn``...): bitext-ltz FLORES records.
+
+    Layout: ``<out>/<model>/no_revision_available/<TaskName>.json`` with ``{dataset_revision, task_name,
+    mteb_version, scores: {split: [{..., main_score, hf_subset, languages}]}, evaluation_time}``. The
+    ``dataset_revision`` is the local file's sha256 (these are not the hub datasets' revisions).
+    """
+    from luxembedder import __version__
+
+    out = Path(out_dir)
+    files: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(model: str, task_name: str, split: str, entry: dict[str, Any], rec: ResultRecord) -> None:
+        doc = files.setdefault((model, task_name), {
+            "dataset_revision": "local-sha256:" + (rec.data[0].sha256 if rec.data else "unknown"),
+            "task_name": task_name, "mteb_version": f"luxembedder-{__version__}-export",
+            "scores": {}, "evaluation_time": 0.0, "kg_co2_emissions": None})
+        doc["scores"].setdefault(split, []).append(entry)
+        doc["evaluation_time"] += rec.seconds
+
+    for r in records:
+        m = r.metrics
+        if r.task == "sib200-transfer" and "mteb-" in r.subset and r.protocol.startswith("mteb-SIB200"):
+            lang = r.subset.split(":")[0]
+            add(r.model, "SIB200Classification", "test", {
+                "accuracy": m["accuracy"], "f1": m["f1"], "main_score": r.main_score, "hf_subset": lang,
+                "languages": [_mteb_lang(lang)], "scores_per_experiment": m.get("scores_per_experiment", [])}, r)
+        elif r.task in ("bitext-lrl", "bitext-ltz") and r.subset.startswith(("tatoeba-v1:", "flores:")):
+            pair = r.subset.split(":")[1]
+            src, tgt = pair.split("-")
+            d = f"{src}2{tgt}"
+            f1 = m.get(f"mteb_bitext_weighted_f1_{d}")
+            if f1 is None:
+                continue
+            entry = {"precision": m.get(f"mteb_bitext_weighted_precision_{d}"),
+                     "recall": m.get(f"mteb_bitext_weighted_recall_{d}"), "f1": f1,
+                     "accuracy": m.get(f"mteb_bitext_accuracy_by_row_{d}"), "main_score": f1}
+            if r.subset.startswith("tatoeba-v1:"):
+                entry.update(hf_subset=f"{src}-eng", languages=[f"{src}-Latn", "eng-Latn"])
+                add(r.model, "Tatoeba", "test", entry, r)
+            else:
+                a, b = f"{src}_Latn", f"{tgt}_Latn"
+                entry.update(hf_subset=f"{a}-{b}", languages=[_mteb_lang(a), _mteb_lang(b)])
+                add(r.model, "FloresBitextMining", "devtest", entry, r)
+    written = []
+    for (model, task_name), doc in files.items():
+        path = out / model.replace("/", "__") / "no_revision_available" / f"{task_name}.json"
+        written.append(atomic_write_json(path, doc))
+    logger.info("wrote %d MTEB-format files under %s", len(written), out)
+    return written
+
+
+def summary_rows(records: list[ResultRecord]) -> list[dict[str, Any]]:
+    """Flat rows for the CLI: model, task, subset, protocol, main score (%), CI."""
+    return [{"model": r.model, "task": r.task, "subset": r.subset, "protocol": r.protocol,
+             "score": round(100 * r.main_score, 1),
+             "ci95": f"{_pct(r.ci95[0])}–{_pct(r.ci95[1])}" if r.ci95 else "", "n": r.n} for r in records]
+
