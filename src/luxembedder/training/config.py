@@ -1,0 +1,126 @@
+"""Typed training configuration (:class:`TrainConfig`), loadable from YAML (``configs/train.yaml``).
+
+The paper does not publish its loss or hyper-parameters (see ``../shared/docs/paper-notes.md``); the defaults
+here are the sentence-transformers conventions for translation pairs: the symmetric in-batch-negatives loss
+(LaBSE's bidirectional translation ranking), scale 20 (temperature 0.05), learning rate 2e-5, warm-up 10 %.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from luxembedder.config import BaseConfig
+
+LossName = Literal["mnrl", "mnrl-symmetric", "cached-mnrl", "gist"]
+EditName = Literal["swap_entities", "swap_numbers", "change_number", "change_date", "negation", "swap_sides"]
+ALL_EDITS: tuple[str, ...] = (
+    "swap_sides", "negation", "swap_numbers", "change_date", "change_number", "swap_entities",
+)
+_PAIR_RE = re.compile(r"^[a-z]{2,3}-[a-z]{2,3}$")
+
+
+def check_pair_name(value: str) -> str:
+    """A language-pair name such as ``lb-en``, ``lb-fr`` or ``en-fr`` (two ISO 639 codes, different)."""
+    v = value.strip().lower()
+    if not _PAIR_RE.match(v):
+        raise ValueError(f"language pair '{value}' must look like 'lb-en' (two ISO 639 codes joined by '-')")
+    a, b = v.split("-")
+    if a == b:
+        raise ValueError(f"language pair '{value}' names the same language twice")
+    return v
+
+
+class PairSource(BaseConfig):
+    """One source of training pairs.
+
+    ``path`` is a pair file (JSONL/JSON/Parquet/CSV/TSV with ``text_1``, ``text_2``, optional ``cos_sim``),
+    a mining run directory (its ``pairs/<pair>.jsonl`` files are all used, each with its own pair name), or
+    a ``datasets`` directory written by ``Dataset.save_to_disk``. ``pair`` is inferred from a file name such
+    as ``lb-en.jsonl`` when not given. Rows whose ``score_column`` is below ``min_score`` are dropped on load.
+    """
+
+    path: Path
+    pair: str | None = None
+    min_score: float | None = None
+    score_column: str = "cos_sim"
+
+    @field_validator("pair")
+    @classmethod
+    def _pair(cls, v: str | None) -> str | None:
+        return None if v is None else check_pair_name(v)
+
+
+class HardNegativeConfig(BaseConfig):
+    """Rule-based hard negatives (minimal meaning-changing edits, ParaLux style) as a third column.
+
+    ``side`` chooses which text of a pair is edited: ``first`` (the Luxembourgish side in LuxAlign files,
+    which mirrors ParaLux: anchor vs. a minimal edit of itself), ``second``, or ``either`` (first, then the
+    second when no edit applies to the first). Pairs where no edit applies stay plain pairs.
+    """
+
+    enabled: bool = False
+    edits: list[EditName] = Field(default_factory=lambda: list(ALL_EDITS))
+    side: Literal["first", "second", "either"] = "first"
+    seed: int = 0
+
+
+class TrainConfig(BaseConfig):
+    """Everything that defines a training run; saved resolved as ``train_config.yaml`` beside the model."""
+
+    model: str = "me5-small"
+    pairs: list[PairSource] = Field(default_factory=list)
+    output_dir: Path | None = None
+
+    loss: LossName = "mnrl-symmetric"
+    scale: float = Field(20.0, gt=0, description="Similarity scale (1/temperature) of the MNRL losses.")
+    guide_model: str | None = Field(None, description="Guide model reference, required for loss 'gist'.")
+    gist_temperature: float = Field(0.01, gt=0)
+    cached_mini_batch_size: int = Field(16, ge=1, description="Mini-batch size of cached-mnrl (GradCache).")
+    gather_across_devices: bool = Field(True, description="Share in-batch negatives across DDP processes.")
+
+    batch_size: int = Field(32, ge=2)
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1: run the epochs).")
+    lr: float = Field(2e-5, gt=0)
+    warmup_ratio: float = Field(0.1, ge=0, le=1)
+    weight_decay: float = Field(0.01, ge=0)
+    seed: int = 42
+    multi_dataset_sampler: Literal["round_robin", "proportional"] = "proportional"
+    no_duplicates: bool = True
+    hard_negatives: HardNegativeConfig = Field(default_factory=HardNegativeConfig)
+
+    freeze_embeddings: bool = Field(False, description="Freeze the token-embedding table.")
+    bf16: bool = Field(False, description="bf16 autocast; honoured only on a CPU with native bf16 or CUDA.")
+    gradient_checkpointing: bool = False
+    max_seq_length: int | None = Field(None, ge=8)
+    threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's choice).")
+
+    leakage_check: bool = Field(True, description="Drop pairs whose text is in an exclusion file.")
+    exclude_files: list[Path] | None = Field(
+        None, description="Texts never to train on (default: ParaLux-dev and the ParaLux benchmark list in "
+        "the data directory, as the paper drops ParaLux sentences from its mined pairs).",
+    )
+
+    dev_fraction: float = Field(0.05, ge=0, lt=1, description="Share of each pair set held out for dev.")
+    dev_size: int | None = Field(None, ge=0, description="Held-out pairs per pair set (overrides fraction).")
+    dev_max: int = Field(500, ge=0, description="Upper bound on held-out pairs per pair set.")
+    dev_seed: int = 13
+    eval_steps: int | None = Field(None, ge=1, description="Evaluate every N steps (default: each epoch).")
+    save_steps: int | None = Field(None, ge=1, description="Checkpoint every N steps (default: each epoch).")
+    save_total_limit: int = Field(2, ge=1)
+    early_stopping_patience: int | None = Field(None, ge=1)
+    logging_steps: int = Field(10, ge=1)
+    resume: bool = False
+    keep_checkpoints: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if self.loss == "gist" and not self.guide_model:
+            raise ValueError("loss 'gist' needs guide_model (a model reference)")
+        if self.early_stopping_patience is not None and self.dev_fraction == 0 and not self.dev_size:
+            raise ValueError("early_stopping_patience needs a dev split (dev_fraction or dev_size > 0)")
+        return self

@@ -1,0 +1,276 @@
+"""Training pairs: load, validate, deduplicate, guard against leakage, and split off a seeded dev set.
+
+Accepted sources (see :class:`~luxembedder.training.config.PairSource`):
+
+- a pair file in the LuxAlign format: JSONL/JSON/Parquet/CSV/TSV rows with ``text_1`` (the Luxembourgish
+  side for lb-xx pairs), ``text_2`` and optionally ``cos_sim`` (other columns such as ``margin`` or ids are
+  kept out of training but do no harm);
+- a mining run directory: every ``<run>/pairs/<pair>.(jsonl|parquet|...)`` file, named by its pair;
+- a ``datasets`` directory written by ``Dataset.save_to_disk`` (a ``DatasetDict`` uses its ``train`` split).
+
+Every problem is reported before training starts, naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import random
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from luxembedder.errors import ConfigError, DataError
+from luxembedder.training.config import PairSource, check_pair_name
+from luxembedder.utils.io import TABLE_SUFFIXES, iter_table, sha256_file
+
+logger = logging.getLogger(__name__)
+
+_PAIR_IN_NAME = re.compile(r"(?<![a-z])([a-z]{2,3})[-_]([a-z]{2,3})(?![a-z])")
+
+
+@dataclass
+class SourceRecord:
+    """Provenance of one loaded file: what was read, what was kept, and why rows were dropped."""
+
+    path: str
+    pair: str
+    sha256: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped_low_score: int = 0
+    dropped_duplicate: int = 0
+    dropped_leakage: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PairSet:
+    """All pairs of one language pair (e.g. ``lb-en``): parallel lists plus the files they came from."""
+
+    name: str
+    first: list[str] = field(default_factory=list)
+    second: list[str] = field(default_factory=list)
+    sources: list[SourceRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def subset(self, idx: Iterable[int]) -> PairSet:
+        idx = list(idx)
+        return PairSet(self.name, [self.first[i] for i in idx], [self.second[i] for i in idx], self.sources)
+
+
+def infer_pair(path: Path) -> str | None:
+    """The language pair named in a file or folder name (``lb-en.jsonl`` → ``lb-en``), if any."""
+    name = path.name.lower()
+    for suffix in (*TABLE_SUFFIXES, ".arrow"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    matches = _PAIR_IN_NAME.findall(name)
+    if not matches:
+        return None
+    a, b = matches[-1]
+    return f"{a}-{b}" if a != b else None
+
+
+def _is_datasets_dir(path: Path) -> bool:
+    return any((path / f).is_file() for f in ("dataset_info.json", "state.json", "dataset_dict.json"))
+
+
+def _dir_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(path)).encode())
+        h.update(sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def expand_sources(sources: list[PairSource]) -> list[tuple[Path, str, PairSource]]:
+    """Resolve each source to concrete ``(path, pair, source)`` items (a mining run gives one per pair file)."""
+    out: list[tuple[Path, str, PairSource]] = []
+    if not sources:
+        raise ConfigError("no pair sources given (pass --pairs PATH or set 'pairs' in the config)")
+    for src in sources:
+        path = Path(src.path).expanduser()
+        if not path.exists():
+            raise DataError("pair source not found", path)
+        if path.is_dir() and not _is_datasets_dir(path):
+            pairs_dir = path / "pairs" if (path / "pairs").is_dir() else path
+            files = sorted(p for p in pairs_dir.iterdir()
+                           if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and p.suffix != ".txt")
+            files = [p for p in files if infer_pair(p)] if src.pair is None else files
+            if not files:
+                raise DataError("no pair files (<pair>.jsonl, e.g. lb-en.jsonl) in this directory or its "
+                                "pairs/ folder", path)
+            if src.pair is not None and len(files) > 1:
+                raise DataError(f"'pair: {src.pair}' given for a directory with {len(files)} pair files; "
+                                "list the files separately", path, field="pair")
+            for f in files:
+                pair = src.pair or infer_pair(f)
+                out.append((f, check_pair_name(pair), src))  # type: ignore[arg-type]
+            continue
+        pair = src.pair or infer_pair(path)
+        if pair is None:
+            raise DataError("cannot infer the language pair from the file name (expected e.g. lb-en.jsonl); "
+                            "set 'pair' for this source", path, field="pair")
+        try:
+            out.append((path, check_pair_name(pair), src))
+        except ValueError as exc:
+            raise DataError(str(exc), path, field="pair") from None
+    return out
+
+
+def _iter_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if path.is_dir():
+        from datasets import DatasetDict, load_from_disk
+
+        ds = load_from_disk(str(path))
+        if isinstance(ds, DatasetDict):
+            if "train" not in ds:
+                raise DataError(f"DatasetDict without a 'train' split (splits: {', '.join(ds)})", path)
+            ds = ds["train"]
+        yield from enumerate(ds, start=1)
+    else:
+        yield from iter_table(path)
+
+
+def _text(row: dict[str, Any], col: str, path: Path, line: int) -> str:
+    if col not in row:
+        raise DataError(f"missing column (found: {', '.join(map(str, row)) or 'none'})", path, line, col)
+    value = row[col]
+    if value is None or not isinstance(value, str) or not value.strip():
+        raise DataError("empty or non-text value", path, line, col)
+    return value.strip()
+
+
+def _score(row: dict[str, Any], col: str, path: Path, line: int) -> float:
+    if col not in row:
+        raise DataError(f"min_score is set but the score column is missing (found: {', '.join(map(str, row))})",
+                        path, line, col)
+    try:
+        value = float(row[col])
+    except (TypeError, ValueError):
+        raise DataError(f"score is not a number: {row[col]!r}", path, line, col) from None
+    if math.isnan(value):
+        raise DataError("score is NaN", path, line, col)
+    return value
+
+
+def normalize_for_match(text: str) -> str:
+    """Case- and whitespace-insensitive form used for deduplication and the leakage check."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:
+    """Load and validate every source; merge by language pair; drop low-score and duplicate pairs.
+
+    Raises :class:`DataError` (file, line, field) on a missing column, an empty text, a non-numeric score,
+    or a source with no rows left after filtering.
+    """
+    sets: dict[str, PairSet] = {}
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for path, pair, src in expand_sources(sources):
+        record = SourceRecord(str(path), pair, _dir_sha256(path) if path.is_dir() else sha256_file(path))
+        ps = sets.setdefault(pair, PairSet(pair))
+        keys = seen.setdefault(pair, set())
+        for line, row in _iter_rows(path):
+            record.rows_read += 1
+            a = _text(row, "text_1", path, line)
+            b = _text(row, "text_2", path, line)
+            if src.min_score is not None and _score(row, src.score_column, path, line) < src.min_score:
+                record.dropped_low_score += 1
+                continue
+            key = (normalize_for_match(a), normalize_for_match(b))
+            if key in keys:
+                record.dropped_duplicate += 1
+                continue
+            keys.add(key)
+            ps.first.append(a)
+            ps.second.append(b)
+            record.rows_kept += 1
+        if record.rows_read == 0:
+            raise DataError("no rows", path)
+        if record.rows_kept == 0:
+            raise DataError(f"no rows left after filtering ({record.dropped_low_score} below min_score "
+                            f"{src.min_score}, {record.dropped_duplicate} duplicates)", path,
+                            field=src.score_column if src.min_score is not None else None)
+        logger.info("%s [%s]: %d rows, kept %d (%d below min_score, %d duplicates)", path, pair,
+                    record.rows_read, record.rows_kept, record.dropped_low_score, record.dropped_duplicate)
+        ps.sources.append(record)
+    return sets
+
+
+def load_exclusion_texts(paths: Iterable[Path]) -> set[str]:
+    """Normalised texts from leakage-exclusion files (ParaLux-format JSONL, or one text per line)."""
+    texts: set[str] = set()
+    for p in paths:
+        p = Path(p)
+        if p.suffix.lower() == ".txt":
+            rows = ({"text": line} for line in p.read_text(encoding="utf-8").splitlines())
+        else:
+            rows = (row for _, row in iter_table(p))
+        for row in rows:
+            for col in ("text", "anchor", "paraphrase", "not_paraphrase", "text_1", "text_2"):
+                v = row.get(col)
+                if isinstance(v, str) and v.strip():
+                    texts.add(normalize_for_match(v))
+    return texts
+
+
+def default_exclusion_files(data_dir: Path | None) -> list[Path]:
+    """ParaLux-dev and the ParaLux benchmark list in the data directory (those that exist)."""
+    if data_dir is None:
+        return []
+    candidates = [data_dir / "paralux_dev" / "paralux_dev.jsonl", data_dir / "paralux_texts" / "benchmark_texts.txt"]
+    return [p for p in candidates if p.is_file()]
+
+
+def drop_leakage(sets: dict[str, PairSet], excluded: set[str]) -> dict[str, int]:
+    """Remove pairs with a text in ``excluded`` (in place); returns the number dropped per pair set."""
+    dropped: dict[str, int] = {}
+    for name, ps in sets.items():
+        keep = [i for i in range(len(ps)) if normalize_for_match(ps.first[i]) not in excluded
+                and normalize_for_match(ps.second[i]) not in excluded]
+        n = len(ps) - len(keep)
+        dropped[name] = n
+        if n:
+            logger.warning("%s: dropped %d pairs whose text is in the leakage-exclusion list (ParaLux)", name, n)
+            kept = ps.subset(keep)
+            ps.first, ps.second = kept.first, kept.second
+            if ps.sources:
+                ps.sources[0].dropped_leakage += n
+        if len(ps) == 0:
+            raise DataError(f"pair set {name}: no pairs left after removing ParaLux texts",
+                            ps.sources[0].path if ps.sources else None)
+    return dropped
+
+
+def dev_count(n: int, fraction: float, size: int | None, maximum: int) -> int:
+    """Held-out pairs for a set of ``n``: ``size`` if given, else ``fraction`` of n, capped; ≥ 1 train pair."""
+    k = size if size is not None else round(n * fraction)
+    return max(0, min(k, maximum, n - 2))
+
+
+def split_dev(
+    sets: dict[str, PairSet], fraction: float, size: int | None, maximum: int, seed: int
+) -> tuple[dict[str, PairSet], dict[str, PairSet]]:
+    """Seeded split of each pair set into (train, dev); the same seed and data give the same split."""
+    train: dict[str, PairSet] = {}
+    dev: dict[str, PairSet] = {}
+    for name in sorted(sets):
+        ps = sets[name]
+        k = dev_count(len(ps), fraction, size, maximum)
+        order = list(range(len(ps)))
+        random.Random(f"{seed}:{name}").shuffle(order)
+        dev_idx, train_idx = sorted(order[:k]), sorted(order[k:])
+        train[name] = ps.subset(train_idx)
+        if k:
+            dev[name] = ps.subset(dev_idx)
+    return train, dev

@@ -1,0 +1,455 @@
+"""Contrastive fine-tuning on translation pairs, built on sentence-transformers' ``SentenceTransformerTrainer``.
+
+One dataset per language pair (a batch holds one pair, via the multi-dataset batch sampler), the
+no-duplicates batch sampler, in-batch-negatives losses (gathered across DDP processes), a bitext dev
+evaluator on held-out pairs, checkpoints with resume, early stopping, and an atomically written output
+folder loadable by ``SentenceTransformer(DIR)`` and by every ``luxembedder`` command.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from luxembedder.errors import ConfigError, DataError
+from luxembedder.settings import Settings, get_settings
+from luxembedder.training.config import TrainConfig
+from luxembedder.training.data import (
+    PairSet,
+    default_exclusion_files,
+    drop_leakage,
+    load_exclusion_texts,
+    load_pair_sets,
+    split_dev,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """Where the model went and what was measured (dev metrics, training summary)."""
+
+    out_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PreparedData:
+    """Everything data-related, validated before the model is loaded."""
+
+    train: dict[str, PairSet]
+    dev: dict[str, PairSet]
+    datasets: dict[str, Any]
+    counts: dict[str, dict[str, int]]
+    sources: list[dict[str, Any]]
+    leakage_dropped: dict[str, int]
+    negatives: dict[str, Any]
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def bf16_supported() -> bool:
+    """Native bf16 on this machine: a CUDA device with bf16, or a CPU with AVX512-BF16/AMX."""
+    import torch
+
+    from luxembedder.utils.provenance import cpu_supports_bf16
+
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    return cpu_supports_bf16()
+
+
+def prepare_data(config: TrainConfig, settings: Settings | None = None) -> PreparedData:
+    """Load, validate, dedupe, leakage-filter and split the pairs; build the datasets (no model needed)."""
+    from datasets import Dataset
+
+    settings = settings or get_settings()
+    sets = load_pair_sets(config.pairs)
+    leakage: dict[str, int] = {}
+    if config.leakage_check:
+        files = config.exclude_files if config.exclude_files is not None else default_exclusion_files(
+            settings.data_dir)
+        for f in files:
+            if not Path(f).is_file():
+                raise DataError("leakage-exclusion file not found", f, field="exclude_files")
+        if files:
+            leakage = drop_leakage(sets, load_exclusion_texts(files))
+            logger.info("leakage check against %s: dropped %s", ", ".join(map(str, files)), leakage)
+        else:
+            logger.warning("leakage check: no exclusion files found (no ParaLux files in the data directory)")
+    train, dev = split_dev(sets, config.dev_fraction, config.dev_size, config.dev_max, config.dev_seed)
+    datasets: dict[str, Any] = {}
+    neg_stats: dict[str, Any] = {}
+    hn = config.hard_negatives
+    if hn.enabled:
+        from luxembedder.training.negatives import HardNegativeGenerator
+
+        gen = HardNegativeGenerator(hn.edits, seed=hn.seed)
+    for name, ps in train.items():
+        if len(ps) < 2:
+            raise DataError(f"pair set {name}: fewer than 2 training pairs after the dev split",
+                            ps.sources[0].path if ps.sources else None)
+        if not hn.enabled:
+            datasets[name] = Dataset.from_dict({"anchor": ps.first, "positive": ps.second})
+            continue
+        lang1, lang2 = name.split("-")
+        plain_a, plain_p, trip_a, trip_p, trip_n = [], [], [], [], []
+        by_edit: dict[str, int] = {}
+        for a, p in zip(ps.first, ps.second, strict=True):
+            neg = None
+            if hn.side in ("first", "either"):
+                neg = gen.generate(a, lang1, other=p)
+            if neg is None and hn.side in ("second", "either"):
+                neg = gen.generate(p, lang2, other=a)
+            if neg is None:
+                plain_a.append(a)
+                plain_p.append(p)
+            else:
+                trip_a.append(a)
+                trip_p.append(p)
+                trip_n.append(neg.text)
+                by_edit[neg.edit] = by_edit.get(neg.edit, 0) + 1
+        neg_stats[name] = {"with_negative": len(trip_a), "without": len(plain_a), "by_edit": by_edit}
+        logger.info("%s: hard negatives for %d of %d pairs %s", name, len(trip_a), len(ps), by_edit)
+        if len(plain_a) >= 2:
+            datasets[name] = Dataset.from_dict({"anchor": plain_a, "positive": plain_p})
+        if len(trip_a) >= 2:
+            datasets[f"{name}+hn"] = Dataset.from_dict(
+                {"anchor": trip_a, "positive": trip_p, "negative": trip_n})
+    counts = {name: {"train": len(train[name]), "dev": len(dev.get(name, ()))} for name in train}
+    sources = [r.to_dict() for ps in sets.values() for r in ps.sources]
+    return PreparedData(train, dev, datasets, counts, sources, leakage, neg_stats)
+
+
+class _RecordingSimilarity:
+    """Wraps a loss's similarity function and records the most candidates any anchor was scored against
+    (with gathered negatives under DDP this is world_size × batch × columns)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.max_candidates = 0
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, a: Any, b: Any) -> Any:
+        out = self.fn(a, b)
+        self.max_candidates = max(self.max_candidates, int(out.shape[-1]))
+        return out
+
+
+def build_loss(config: TrainConfig, model: Any, settings: Settings | None = None) -> Any:
+    """The configured sentence-transformers loss (``gather_across_devices`` where supported)."""
+    from sentence_transformers.sentence_transformer import losses
+
+    gather = config.gather_across_devices and _world_size() > 1
+    if config.loss == "mnrl":
+        loss = losses.MultipleNegativesRankingLoss(model, scale=config.scale, gather_across_devices=gather)
+    elif config.loss == "mnrl-symmetric":
+        loss = losses.MultipleNegativesRankingLoss(
+            model, scale=config.scale, gather_across_devices=gather,
+            directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
+    elif config.loss == "cached-mnrl":
+        loss = losses.CachedMultipleNegativesRankingLoss(
+            model, scale=config.scale, mini_batch_size=config.cached_mini_batch_size,
+            gather_across_devices=gather)
+    elif config.loss == "gist":
+        from luxembedder.models.registry import load_sentence_transformer
+
+        guide = load_sentence_transformer(config.guide_model, settings)  # type: ignore[arg-type]
+        loss = losses.GISTEmbedLoss(model, guide, temperature=config.gist_temperature,
+                                    gather_across_devices=gather)
+        return loss
+    else:  # pragma: no cover - the config's Literal rejects it first
+        raise ConfigError(f"unknown loss '{config.loss}'")
+    loss.similarity_fct = _RecordingSimilarity(loss.similarity_fct)
+    return loss
+
+
+def _freeze_embeddings(model: Any) -> int:
+    n = 0
+    for module in model.modules():
+        get = getattr(module, "get_input_embeddings", None)
+        if callable(get) and hasattr(module, "config"):
+            emb = get()
+            if emb is not None:
+                emb.weight.requires_grad_(False)
+                n += emb.weight.numel()
+            break
+    if n == 0:
+        raise ConfigError("freeze_embeddings: no token-embedding table found in this model")
+    return n
+
+
+def build_evaluator(dev: dict[str, PairSet], batch_size: int) -> Any | None:
+    """Bitext retrieval (both directions, top-1) on each held-out pair set; main score = their mean.
+
+    Under DDP it runs on rank 0 only and its metrics are broadcast, so early stopping agrees everywhere.
+    """
+    from sentence_transformers.base.evaluation import SequentialEvaluator
+    from sentence_transformers.sentence_transformer.evaluation import TranslationEvaluator
+
+    class RankZeroSequentialEvaluator(SequentialEvaluator):
+        def __call__(self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict:
+            import torch.distributed as dist
+
+            if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+                return super().__call__(model, output_path, epoch, steps)
+            box: list[Any] = [None]
+            if dist.get_rank() == 0:
+                box[0] = super().__call__(model, output_path, epoch, steps)
+            dist.broadcast_object_list(box, src=0)
+            return box[0]
+
+    if not dev:
+        return None
+    evaluators = [TranslationEvaluator(ps.first, ps.second, name=f"dev_{name}", batch_size=batch_size,
+                                       write_csv=False) for name, ps in sorted(dev.items())]
+    seq = RankZeroSequentialEvaluator(evaluators, main_score_function=lambda scores: sum(scores) / len(scores))
+    seq.primary_metric = "sequential_score"
+    return seq
+
+
+def _checkpointing_kwargs(enabled: bool) -> dict[str, bool]:
+    """Activation (gradient) checkpointing under whichever name this transformers version uses."""
+    if not enabled:
+        return {}
+    from dataclasses import fields
+
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    names = {f.name for f in fields(SentenceTransformerTrainingArguments)}
+    return {"activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing": True}
+
+
+def _work_dir(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.train-work"
+
+
+# ------------------------------------------------------------------------------------------ train
+
+
+def train(config: TrainConfig, settings: Settings | None = None, callbacks: list[Any] | None = None) -> TrainResult:
+    """Fine-tune ``config.model`` on ``config.pairs`` and write a sentence-transformers folder.
+
+    Checkpoints go to a work directory beside ``config.output_dir`` (``.<name>.train-work``); with
+    ``config.resume`` training continues from its last checkpoint. The final folder appears complete or not
+    at all. Under ``torchrun``/``accelerate launch`` every process runs this; rank 0 writes the output.
+    ``callbacks`` are extra ``transformers.TrainerCallback`` objects.
+    """
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from luxembedder.models.registry import load_sentence_transformer, model_name, resolve_model
+    from luxembedder.utils.io import atomic_directory
+    from luxembedder.utils.provenance import now_iso, peak_rss_mb, versions
+
+    settings = settings or get_settings()
+    if config.output_dir is None:
+        raise ConfigError("output_dir is required (--out DIR)")
+    out_dir = Path(config.output_dir).expanduser().resolve()
+    work = _work_dir(out_dir)
+    ckpt_dir = work / "checkpoints"
+    last = get_last_checkpoint(str(ckpt_dir)) if config.resume and ckpt_dir.is_dir() else None
+    if config.resume and last is None:
+        logger.warning("resume requested but no checkpoint in %s: starting from the beginning", ckpt_dir)
+    if not config.resume and work.exists() and _rank() == 0:
+        shutil.rmtree(work)
+
+    # 1. data: every input problem surfaces here, before the model is loaded
+    resolve_model(config.model, settings)
+    data = prepare_data(config, settings)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+
+    # 2. model and loss
+    transformers.set_seed(config.seed)
+    model = load_sentence_transformer(config.model, settings)
+    if config.max_seq_length:
+        model.max_seq_length = config.max_seq_length
+    frozen = _freeze_embeddings(model) if config.freeze_embeddings else 0
+    use_bf16 = bool(config.bf16 and bf16_supported())
+    if config.bf16 and not use_bf16:
+        logger.warning("bf16 requested but this machine has no native bf16 (CPU without AVX512-BF16/AMX, "
+                       "no CUDA); training in fp32")
+    loss = build_loss(config, model, settings)
+    prompt = model.prompts.get(model.default_prompt_name) if model.default_prompt_name else None
+    evaluator = build_evaluator(data.dev, config.batch_size)
+
+    # 3. trainer
+    has_dev = evaluator is not None
+    steps_mode = config.eval_steps is not None or config.save_steps is not None
+    strategy = "steps" if steps_mode else "epoch"
+    save_steps = config.save_steps or config.eval_steps or 500
+    eval_steps = config.eval_steps or save_steps
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(ckpt_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        learning_rate=config.lr,
+        warmup_steps=config.warmup_ratio,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=use_bf16,
+        use_cpu=not torch.cuda.is_available(),
+        batch_sampler=BatchSamplers.NO_DUPLICATES if config.no_duplicates else BatchSamplers.BATCH_SAMPLER,
+        multi_dataset_batch_sampler=(MultiDatasetBatchSamplers.ROUND_ROBIN
+                                     if config.multi_dataset_sampler == "round_robin"
+                                     else MultiDatasetBatchSamplers.PROPORTIONAL),
+        prompts=prompt,
+        eval_strategy=strategy if has_dev else "no",
+        eval_steps=eval_steps if has_dev and steps_mode else None,
+        save_strategy=strategy,
+        save_steps=save_steps,
+        save_total_limit=config.save_total_limit,
+        load_best_model_at_end=bool(has_dev and config.early_stopping_patience),
+        metric_for_best_model="eval_sequential_score" if has_dev else None,
+        greater_is_better=True,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        report_to="none",
+        disable_tqdm=not logger.isEnabledFor(logging.INFO),
+        dataloader_num_workers=0,
+        ddp_backend="gloo" if _world_size() > 1 and not torch.cuda.is_available() else None,
+        ddp_find_unused_parameters=False if _world_size() > 1 else None,
+        **_checkpointing_kwargs(config.gradient_checkpointing),
+    )
+    cbs = list(callbacks or [])
+    if config.early_stopping_patience and has_dev:
+        cbs.append(transformers.EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
+    train_ds = data.datasets if len(data.datasets) > 1 else next(iter(data.datasets.values()))
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, loss=loss,
+                                         evaluator=evaluator, callbacks=cbs)
+    n_pairs = sum(len(d) for d in data.datasets.values())
+    logger.info("training %s on %s (%d pairs), loss %s, batch %d, %s", config.model,
+                ", ".join(f"{k}: {len(v)}" for k, v in data.datasets.items()), n_pairs, config.loss,
+                config.batch_size, f"resuming from {last}" if last else "from the start")
+    t0 = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=last)
+    train_seconds = time.perf_counter() - t0
+    dev_metrics = {k: float(v) for k, v in (evaluator(model) if evaluator else {}).items()}
+    _barrier()
+
+    # 4. output (rank 0), atomically
+    summary: dict[str, Any] = {
+        "train_runtime_s": round(train_seconds, 2),
+        "global_step": int(trainer.state.global_step),
+        "epochs_done": float(trainer.state.epoch or 0),
+        "train_loss": float(output.training_loss),
+        "train_samples": n_pairs,
+        "pairs_per_second": round(trainer.state.global_step * config.batch_size * _world_size() / train_seconds,
+                                  3) if train_seconds > 0 else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "frozen_parameters": frozen,
+        "bf16": use_bf16,
+        "world_size": _world_size(),
+        "max_candidates_per_anchor": getattr(loss.similarity_fct, "max_candidates", None),
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+    }
+    metrics = {"dev": dev_metrics, "train": summary}
+    if _rank() == 0:
+        base_name = model_name(config.model, settings)
+        with atomic_directory(out_dir) as tmp:
+            model.save(str(tmp), safe_serialization=True, create_model_card=False)
+            config.save(tmp / "train_config.yaml")
+            from luxembedder.utils.io import atomic_write_json, atomic_write_text
+
+            atomic_write_json(tmp / "training_log.json", trainer.state.log_history)
+            meta = {
+                "kind": "luxembedder-trained-model",
+                "base_model": base_name,
+                "base_model_ref": config.model,
+                "created": now_iso(),
+                "loss": config.loss,
+                "prompt": prompt,
+                "data": data.sources,
+                "pair_counts": data.counts,
+                "hard_negatives": data.negatives if config.hard_negatives.enabled else None,
+                "leakage_dropped": data.leakage_dropped,
+                "metrics": metrics,
+                "config": config.model_dump(mode="json"),
+                "versions": versions(),
+            }
+            atomic_write_json(tmp / "luxembedder.json", meta)
+            atomic_write_text(tmp / "README.md", model_card(meta))
+        if not config.keep_checkpoints:
+            shutil.rmtree(work, ignore_errors=True)
+        logger.info("model written to %s; dev %s", out_dir, dev_metrics)
+    _barrier()
+    return TrainResult(out_dir, metrics)
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    """A Markdown model card from the run's metadata."""
+    cfg = meta["config"]
+    lines = [
+        "---",
+        "library_name: sentence-transformers",
+        "tags: [sentence-transformers, sentence-similarity, luxembourgish, luxembedder]",
+        "---",
+        "",
+        f"# {Path(str(cfg.get('output_dir') or 'model')).name}",
+        "",
+        f"Fine-tuned from **{meta['base_model']}** (`{meta['base_model_ref']}`) with `luxembedder train` on "
+        f"{meta['created']}. Load it with `SentenceTransformer(DIR)` or `luxembedder.models.registry."
+        "load_encoder(DIR)`.",
+        "",
+        f"Prompt applied to every text (kept from the base model): `{meta['prompt']!r}`." if meta["prompt"]
+        else "No prompt.",
+        "",
+        "## Data",
+        "",
+        "| file | pair | sha256 | rows read | kept | below min_score | duplicates | ParaLux leakage |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in meta["data"]:
+        lines.append(f"| `{s['path']}` | {s['pair']} | `{s['sha256'][:16]}…` | {s['rows_read']} | {s['rows_kept']} "
+                     f"| {s['dropped_low_score']} | {s['dropped_duplicate']} | {s['dropped_leakage']} |")
+    lines += ["", "| pair set | train pairs | dev pairs (held out, seeded) |", "|---|---|---|"]
+    for name, c in meta["pair_counts"].items():
+        lines.append(f"| {name} | {c['train']} | {c['dev']} |")
+    if meta.get("hard_negatives"):
+        lines += ["", "Rule-based hard negatives (minimal meaning-changing edits): "
+                  + json.dumps(meta["hard_negatives"], ensure_ascii=False)]
+    hp = {k: cfg[k] for k in ("loss", "scale", "batch_size", "epochs", "max_steps", "lr", "warmup_ratio",
+                              "weight_decay", "seed", "multi_dataset_sampler", "no_duplicates",
+                              "freeze_embeddings", "bf16", "gradient_checkpointing", "max_seq_length")}
+    lines += ["", "## Training", "", "| hyper-parameter | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in hp.items()]
+    tr = meta["metrics"]["train"]
+    lines += ["", "| run | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in tr.items()]
+    lines += ["", "## Dev results (bitext retrieval on held-out pairs, top-1, both directions)", ""]
+    dev = meta["metrics"]["dev"]
+    lines += (["| metric | value |", "|---|---|"] + [f"| {k} | {v:.4f} |" for k, v in dev.items()]) if dev \
+        else ["(no dev split)"]
+    lines += ["", "## Library versions", "", "| library | version |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in meta["versions"].items()]
+    lines += ["", "The resolved configuration is in `train_config.yaml`; the loss curve in `training_log.json`.", ""]
+    return "\n".join(lines)
