@@ -31,6 +31,12 @@ LB_CASES = [
      ["Si ass um 3. Tour ausgeschidden.", "D'Nationalequipe spillt den 21. Mäerz zu Miersch."]),
     ("D'Gesetz gouf am Joer 2019. Dunn huet d'Chamber et geännert.",
      ["D'Gesetz gouf am Joer 2019.", "Dunn huet d'Chamber et geännert."]),
+    ("Hien ass den 3. Sekretär vun der Partei ginn. Dat huet hie gefreet.",
+     ["Hien ass den 3. Sekretär vun der Partei ginn.", "Dat huet hie gefreet."]),
+    ("Um Samschdeg (29. September) war et nach waarm. De Sonndeg huet et gereent.",
+     ["Um Samschdeg (29. September) war et nach waarm.", "De Sonndeg huet et gereent."]),
+    ("”Dr. Weber, ech weess et net”, sot hien. Duerno ass hie gaangen.",
+     ["”Dr. Weber, ech weess et net”, sot hien.", "Duerno ass hie gaangen."]),
     # scores and numbers
     ("De Match ass 3-1 ausgaangen. Den Trainer war zefridden.",
      ["De Match ass 3-1 ausgaangen.", "Den Trainer war zefridden."]),

@@ -106,7 +106,7 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         ),
         "url_or_mail": re.compile(r"\S*(?:@|://|www\.)\S*|\[(?:url|email|phone)\]"),
         "lead_open": re.compile(r"^[„“\"«‘'(\[]+\s?"),
-        "trail_open": re.compile(r"^[(\[„“\"«‘']+|^[^\W\d_]{1,2}['’](?=\w)"),
+        "trail_open": re.compile(r"^[(\[„“”\"«»‘’']+|^[^\W\d_]{1,2}['’](?=\w)"),
     }
 
 
@@ -137,7 +137,7 @@ def _starts_sentence(next_tok: str) -> bool:
 def _is_opener(next_tok: str, lang: str) -> bool:
     word = _regexes()["lead_open"].sub("", next_tok)
     openers = _openers(lang)
-    if word[:2] in openers or word[:2].replace("’", "'") in openers:  # D'Regierung, L'État
+    if len(word) > 2 and word[1] in "'’" and word[:2].replace("’", "'") in openers:  # D'Regierung, L'État
         return True
     return word.rstrip(",;:.!?") in openers
 
