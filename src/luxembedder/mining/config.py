@@ -184,6 +184,8 @@ class MiningConfig(BaseConfig):
     """Language pairs, source first (paper: lb-en and lb-fr; the source is lb)."""
     shard: ShardConfig = Field(default_factory=ShardConfig)
     seed: int = 0
+    histograms: bool = True
+    """Write score histograms (PNG) per language pair."""
 
     @field_validator("sentences", mode="before")
     @classmethod

@@ -236,7 +236,7 @@ def mine(
     # ---- prepare -------------------------------------------------------------------------------
     fp_prepare = _hash("prepare", [(r["path"], r["sha256"]) for r in inputs], lenient,
                        cfg.section_hash("input", "clean", "langid", "sentences", "shard", "pairs"),
-                       cfg.matching.window_days)
+                       cfg.matching.window_days if (cfg.shard.start or cfg.shard.end) else None)
 
     def build_prepare(tmp: Path) -> dict[str, Any]:
         from luxembedder.mining.stages import prepare_corpus

@@ -66,14 +66,13 @@ def _histogram(path: Path, pair: str, cos: np.ndarray, margin: np.ndarray, accep
         v = vals[np.isfinite(vals)]
         if len(v):
             bins = np.linspace(float(v.min()), float(v.max()) + 1e-6, 60)
-            ax.hist(v, bins=bins, alpha=0.5, label="all candidates")
+            ax.stairs(np.histogram(v, bins)[0], bins, fill=True, alpha=0.5, label="all candidates")
             acc = vals[accepted & np.isfinite(vals)]
-            if len(acc):
-                ax.hist(acc, bins=bins, alpha=0.8, label="final pairs")
-            ax.set_yscale("log")
+            ax.stairs(np.histogram(acc, bins)[0], bins, label="final pairs")
+            ax.set_yscale("symlog")
         ax.set_title(f"{pair}: {name}")
         ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.15)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -153,7 +152,7 @@ def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np
         merged = {k: np.concatenate([t[k] for t in cand_tables]) for k in cand_tables[0]}
         merged = {k: (v.tolist() if v.dtype == object else v) for k, v in merged.items()}
         _write_parquet(run_dir / "candidates.parquet", merged)
-    for pair, cos, margin, keep in hist:
+    for pair, cos, margin, keep in hist if cfg.histograms else []:
         _histogram(run_dir / "histograms" / f"{pair}.png", pair, cos, margin, keep)
     info["summary"] = ", ".join(f"{p}: {v['final']} pairs" for p, v in info["pairs"].items())
     return info
