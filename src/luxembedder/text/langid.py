@@ -10,6 +10,7 @@ texts the model is unsure about (very short or mixed-language sentences).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
@@ -17,11 +18,19 @@ from luxembedder.errors import ConfigError
 from luxembedder.text.langcodes import to_iso639_1
 
 
+@cache
+def _model_arrays() -> tuple:
+    """py3langid's model arrays, loaded (decompressed) once per process; instances share them read-only."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    return load_model(MODEL_DIR / MODEL_FILE)
+
+
 class LanguageIdentifier:
     """``predict(texts) -> [(lang, prob)]``; ``matches(texts, expected) -> bool array``."""
 
     def __init__(self, languages: Sequence[str], threshold: float = 0.5) -> None:
-        from py3langid.langid import MODEL_FILE
         from py3langid.langid import LanguageIdentifier as _PyLangId
 
         if not languages:
@@ -30,7 +39,9 @@ class LanguageIdentifier:
             raise ConfigError(f"language-ID threshold must be in [0, 1], got {threshold}")
         self.languages = [to_iso639_1(lg) for lg in languages]
         self.threshold = threshold
-        self._model = _PyLangId.from_model_file(MODEL_FILE, norm_probs=True)
+        ptc, pc, classes, nextmove, row, output = _model_arrays()
+        self._model = _PyLangId(np.asarray(ptc), np.asarray(pc), classes, nextmove, output,
+                                norm_probs=True, tk_row=row)
         unknown = sorted(set(self.languages) - set(self._model.nb_classes))
         if unknown:
             raise ConfigError(f"py3langid does not know the language(s) {unknown}")
