@@ -1,0 +1,63 @@
+"""``luxembedder analyze cka|experiment``: cross-lingual alignment and the controlled lb experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from luxembedder.cli.common import print_table, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    analyze_app = typer.Typer(help="Cross-lingual alignment (CKA) and the controlled experiment.",
+                              no_args_is_help=True)
+
+    @analyze_app.command("cka")
+    def cka_cmd(
+        ctx: typer.Context,
+        model: list[str] = typer.Option(["me5-small"], "--model", "-m",
+                                        help="Model reference (repeat for two models: base, then fine-tuned)."),
+        langs: str | None = typer.Option(None, "--langs", help="Comma-separated FLORES codes (default: 20)."),
+        out: Path = typer.Option(..., "--out", help="Output directory."),
+        layers: str = typer.Option("all", "--layers", help="all | final"),
+        n: int | None = typer.Option(None, "--n", help="First N devtest sentences (default: all 1012)."),
+        debiased: bool = typer.Option(False, "--debiased", help="Debiased CKA estimator."),
+        batch_size: int = typer.Option(32, "--batch-size"),
+        config: Path | None = typer.Option(None, "--config", help="YAML with CkaConfig keys (flags override)."),
+    ) -> None:
+        """Language × language linear CKA on FLORES-200 devtest, per layer; writes OUT/cka.json and plots."""
+        from luxembedder.analysis.alignment import CkaConfig, mean_with, run_cka
+
+        base = CkaConfig.from_yaml(config) if config else CkaConfig()
+        cfg = base.with_overrides(
+            models=model or None,
+            languages=[s.strip() for s in langs.split(",") if s.strip()] if langs else None,
+            layers=layers, n=n, debiased=debiased or None, batch_size=batch_size,
+        )
+        result = run_cka(cfg, out, settings_from(ctx))
+        rows = [{"model": r["model"], "layer": r["layer"], f"mean CKA with {cfg.reference}": mean_with(r, cfg.reference)}
+                for r in result["results"] if r["layer"] == "final" or cfg.layers == "all"]
+        print_table(rows, title=f"linear CKA, FLORES devtest ({out / 'cka.json'})")
+        if "change" in result:
+            print_table(result["change"], title="change (second − first), final embedding")
+
+    @analyze_app.command("experiment")
+    def experiment_cmd(
+        ctx: typer.Context,
+        config: Path = typer.Option(..., "--config", help="Experiment YAML (ExperimentConfig)."),
+        out: Path | None = typer.Option(None, "--out", help="Experiment directory (default: from the config)."),
+        quick: bool = typer.Option(False, "--quick", help="Tiny smoke-test budget (few pairs, sentences)."),
+        report_only: bool = typer.Option(False, "--report-only",
+                                         help="Train nothing; report on the seeds already finished."),
+    ) -> None:
+        """Train one model per condition and seed, evaluate, and write experiment.json / experiment.md."""
+        from luxembedder.analysis.experiment import ExperimentConfig, run_experiment
+
+        cfg = ExperimentConfig.from_yaml(config)
+        if quick:
+            cfg = cfg.quick()
+        result = run_experiment(cfg, out, settings_from(ctx), train_missing=not report_only)
+        print_table(result.verdict_rows(), title=f"experiment: {result.out_dir}/experiment.md")
+
+    app.add_typer(analyze_app, name="analyze")
