@@ -36,6 +36,13 @@ def _regexes() -> dict[str, re.Pattern[str]]:
         "spaces": re.compile(r"[^\S\n]+"),
         "invisible": re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]"),
         "newlines": re.compile(r"\s*\n\s*"),
+        # a UTF-8 lead byte read as latin-1/cp1252 followed by a continuation byte read the same way, or
+        # control/surrogate characters: only then can ftfy change anything we ask it to fix
+        "suspect": re.compile(
+            "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+            "\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+            "|[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\x1b]"
+        ),
     }
 
 
@@ -75,6 +82,8 @@ def _ftfy_config():
 
 def fix_mojibake(text: str) -> str:
     """Repair text decoded with the wrong encoding (``LÃ«tzebuerg`` -> ``Lëtzebuerg``); nothing else."""
+    if _regexes()["suspect"].search(text) is None:
+        return text  # fast path: nothing ftfy could repair (most clean text)
     from ftfy import fix_text
 
     return fix_text(text, config=_ftfy_config())
