@@ -1,0 +1,87 @@
+"""``luxembedder mine`` and ``luxembedder merge-runs``: thin wrappers over :mod:`luxembedder.mining`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import typer
+
+from luxembedder.cli.common import console, print_table, settings_from
+
+
+def _parse_shard(value: str | None) -> tuple[_dt.date | None, _dt.date | None]:
+    from luxembedder.errors import ConfigError
+
+    if not value:
+        return None, None
+    try:
+        start, end = value.split(":")
+        return (_dt.date.fromisoformat(start) if start else None, _dt.date.fromisoformat(end) if end else None)
+    except ValueError:
+        raise ConfigError(f"--shard '{value}': expected START:END as ISO dates, e.g. 2020-01-01:2020-06-30") from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("mine")
+    def mine_cmd(
+        ctx: typer.Context,
+        articles: list[Path] = typer.Option(..., "--articles", "-a", help="Article files (JSONL/JSON/CSV/Parquet); "
+                                            "repeat the option or pass several."),
+        out: Path = typer.Option(..., "--out", "-o", help="Run directory (re-running resumes / is a no-op)."),
+        pairs: str | None = typer.Option(None, "--pairs", help="Language pairs, e.g. lb-en,lb-fr."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Embedding model (registry name or folder)."),
+        config: Path | None = typer.Option(None, "--config", "-c", help="Mining config YAML (MiningConfig)."),
+        preset: str | None = typer.Option(None, "--preset", help="parity (the paper) or improved (margin)."),
+        scoring: str | None = typer.Option(None, "--scoring", help="cosine or margin."),
+        shard: str | None = typer.Option(None, "--shard", help="Only lb articles published in START:END."),
+        lenient: bool = typer.Option(False, "--lenient", help="Quarantine bad rows in rejected.jsonl."),
+        gold: Path | None = typer.Option(None, "--gold", help="Benchmark dir or gold.jsonl: write evaluation.json."),
+        columns: str | None = typer.Option(None, "--columns", help="Column preset: default or rtl."),
+    ) -> None:
+        """Mine parallel sentence pairs from multilingual news articles (LuxAlign)."""
+        from luxembedder.errors import ConfigError
+        from luxembedder.mining import MiningConfig, evaluate_run, mine
+        from luxembedder.mining.pipeline import summary_rows
+
+        if config is not None and preset is not None:
+            raise ConfigError("give either --config or --preset, not both")
+        cfg = MiningConfig.from_yaml(config) if config else MiningConfig.preset(preset or "parity")
+        data = cfg.model_dump()
+        if pairs:
+            data["pairs"] = [p.strip() for p in pairs.split(",") if p.strip()]
+        if model:
+            data["embedding"]["model"] = model
+        if scoring:
+            data["scoring"]["method"] = scoring
+        if columns:
+            data["input"]["column_preset"] = columns
+        start, end = _parse_shard(shard)
+        if shard:
+            data["shard"] = {"start": start, "end": end}
+        cfg = MiningConfig.from_dict(data, source="<command-line>")
+        result = mine(articles, out, cfg, settings=settings_from(ctx), lenient=lenient)
+        print_table(summary_rows(result.report), title="LuxAlign mining")
+        if result.report.get("rejected_rows"):
+            console.print(f"rejected input rows: {result.report['rejected_rows']} (see {out / 'rejected.jsonl'})")
+        if gold is not None:
+            ev = evaluate_run(out, gold)
+            print_table([{"pair": p, "precision": v["precision"], "recall": v["recall"], "f1": v["f1"],
+                          "mined": v["mined"], "gold": v["gold"]} for p, v in ev["pairs"].items()],
+                        title="against the gold alignments")
+        console.print(f"stages run: {', '.join(result.stages_run) or 'none (up to date)'}")
+        typer.echo(str(result.out_dir))
+
+    @app.command("merge-runs")
+    def merge_cmd(
+        ctx: typer.Context,
+        runs: list[Path] = typer.Argument(..., help="Finished run directories (e.g. one per date shard)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Merged output directory."),
+    ) -> None:
+        """Merge shard runs: drop cross-shard duplicates, re-apply dedup, one-to-one and leakage filters."""
+        from luxembedder.mining import merge_runs
+
+        rep = merge_runs(runs, out, settings=settings_from(ctx))
+        print_table([{"pair": p, **{k: v[k] for k in ("candidates_in", "final")}} for p, v in rep["selection"].items()],
+                    title="merged runs")
+        typer.echo(str(out))
