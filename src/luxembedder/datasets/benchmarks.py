@@ -13,7 +13,6 @@ Layout (see ``../shared/data/README.md``)::
     tatoeba_ltz/<pair>/tatoeba-test-<release>.<lang>  dated releases (line-aligned)
     tatoeba_ltz/from_Tatoeba-Challenge_repo/<pair>.test.txt   newest files: eng ltz en-text lb-text
     tatoeba_laser_v1/tatoeba.<xxx>-eng.{xxx,eng}     LASER/MTEB Tatoeba v1
-    ntrex128/NTREX-128/newstest2019-{src.eng,ref.<lang>}.txt
     paralux_dev/paralux_dev.jsonl                     anchor, paraphrase, not_paraphrase, edit_type
 """
 
@@ -221,20 +220,6 @@ def read_tatoeba_v1(data_dir: str | Path, lang3: str, task: str = "tatoeba-v1") 
     eng = _read_lines(eng_path, task, "tatoeba_v1")
     _check_aligned(src, eng, src_path, eng_path)
     return src, eng
-
-
-# ---------------------------------------------------------------- NTREX-128
-
-
-def ntrex_path(data_dir: str | Path, lang: str) -> Path:
-    """``eng`` is the English source; other codes (``ltz``, ``fra``, ``deu``, ``nld``) are references."""
-    root = Path(data_dir) / "ntrex128" / "NTREX-128"
-    return root / ("newstest2019-src.eng.txt" if lang == "eng" else f"newstest2019-ref.{lang}.txt")
-
-
-def read_ntrex_lang(data_dir: str | Path, lang: str, task: str = "ntrex128") -> list[str]:
-    """The 1997 NTREX-128 sentences of one language (line-aligned across languages)."""
-    return _read_lines(ntrex_path(data_dir, lang), task, "ntrex128", expected=1997)
 
 
 # ---------------------------------------------------------------- ParaLux triplets

@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 
 from luxembedder.config import BaseConfig
 from luxembedder.datasets import benchmarks as B
-from luxembedder.errors import ConfigError, DataError
+from luxembedder.errors import ConfigError, DataError, MissingDataError
 from luxembedder.evaluation import metrics as M
 from luxembedder.evaluation.results import ResultRecord
 from luxembedder.models.encoder import Encoder, encode_texts
@@ -465,11 +465,20 @@ class BitextLtz(Task):
                 self.sets[key] = (ltz, B.read_flores(d, lang, task=self.spec), "ltz", lang.split("_")[0])
                 self._files[key] = [B.flores_path(d, "ltz_Latn"), B.flores_path(d, lang)]
         if c.ntrex:
-            ltz = B.read_ntrex_lang(d, "ltz", task=self.spec)
+            from luxembedder.datasets.ntrex import read_ntrex
+
+            iso1 = {"eng": "en", "fra": "fr", "deu": "de", "nld": "nl"}
+            unknown = [x for x in c.ntrex if x not in iso1]
+            if unknown:
+                raise ConfigError(f"task {self.spec}: NTREX languages {unknown} not supported ({', '.join(iso1)})")
+            try:
+                corpus = read_ntrex(d, langs=("lb", *(iso1[x] for x in c.ntrex)))
+            except MissingDataError as exc:
+                raise MissingDataError(f"task '{self.spec}': {exc} (data source: {B.SOURCES['ntrex128']})") from None
             for lang in c.ntrex:
                 key = f"ntrex:ltz-{lang}"
-                self.sets[key] = (ltz, B.read_ntrex_lang(d, lang, task=self.spec), "ltz", lang)
-                self._files[key] = [B.ntrex_path(d, "ltz"), B.ntrex_path(d, lang)]
+                self.sets[key] = (corpus.sentences["lb"], corpus.sentences[iso1[lang]], "ltz", lang)
+                self._files[key] = [corpus.files["lb"], corpus.files[iso1[lang]]]
 
     def _texts(self) -> list[str]:
         return [t for a, b, _, _ in self.sets.values() for t in (*a, *b)]
