@@ -163,3 +163,17 @@ def test_malformed_triplets_name_line_and_field(tmp_path: Path, eval_settings_ob
     with pytest.raises(DataError) as exc:
         T.get_task(f"triplets:{bad}", eval_settings_obj).texts()
     assert exc.value.line == 2 and exc.value.field == "paraphrase" and exc.value.path == str(bad)
+
+
+def test_suite_config_from_yaml(tmp_path: Path, eval_settings_obj: Settings) -> None:
+    cfg_path = tmp_path / "suite.yaml"
+    cfg_path.write_text("sib200_zeroshot:\n  templates: ['{L}']\n  labels: {sports: Sport, politics: Politik, "
+                        "health: Gesondheet}\n  english_templates: []\neval:\n  seed: 7\n", encoding="utf-8")
+    cfg = T.SuiteConfig.from_yaml(cfg_path)
+    task = T.get_task("sib200-zeroshot", eval_settings_obj, cfg)
+    [rec] = task.evaluate(KeywordEncoder(SIB_VOCAB))
+    assert rec.seed == 7 and rec.protocol.endswith("over-1")
+    assert [Path(f["path"]).name for f in task.data_files()] == ["test.tsv"]
+    cfg_path.write_text("sib200_zeroshot:\n  templatez: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="templatez"):
+        T.SuiteConfig.from_yaml(cfg_path)

@@ -114,6 +114,12 @@ class Task(ABC):
     @abstractmethod
     def _evaluate(self, encoder: Encoder, batch_size: int) -> list[ResultRecord]: ...
 
+    def data_files(self) -> list[dict[str, Any]]:
+        """``{path, sha256[, pinned]}`` of every file the task read (checked against MANIFEST.tsv pins)."""
+        self.ensure_loaded()
+        paths = list(dict.fromkeys(p for files in self._files.values() for p in files))
+        return B.data_provenance(paths, self.settings.data_dir, strict=self.eval.strict_data)
+
     # helpers ---------------------------------------------------------------------------------
     def _embed(self, encoder: Encoder, texts: Sequence[str], batch_size: int) -> np.ndarray:
         return encode_texts(encoder, list(texts), batch_size=batch_size)
