@@ -69,3 +69,11 @@ def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
     with atomic_directory(target) as tmp:
         atomic_write_json(tmp / "done.json", {"ok": True})
     assert json.loads((target / "done.json").read_text()) == {"ok": True}
+
+
+def test_csv_quoted_multiline_field_keeps_its_line_break(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text('id,text\n1,"Éischt Zeil\nzweet Zeil"\n2,eent\n', encoding="utf-8")
+    rows = list(iter_table(p))
+    assert rows[0][1]["text"] == "Éischt Zeil\nzweet Zeil"
+    assert rows[1] == (4, {"id": "2", "text": "eent"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -101,8 +102,8 @@ def iter_table(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, row)`` from a table file of any supported format.
 
-    Malformed rows raise :class:`DataError` naming the file and line; callers that want lenient behaviour
-    catch it per row (the iterator stays usable for JSONL and TXT, whose rows are independent).
+    Malformed rows raise :class:`DataError` naming the file and line, which ends the iteration; readers that
+    must quarantine bad rows and go on (the article loader) parse row by row themselves.
     """
     path = Path(path)
     if not path.is_file():
@@ -141,7 +142,7 @@ def iter_table(
     elif suffix in ("csv", "tsv"):
         with open(path, "rb") as fh:
             text = _decode(fh.read(), path, 1)
-        reader = csv.reader(text.splitlines(), delimiter="\t" if suffix == "tsv" else ",",
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == "tsv" else ",",
                             quoting=csv.QUOTE_NONE if suffix == "tsv" else csv.QUOTE_MINIMAL)
         try:
             header = next(reader)
