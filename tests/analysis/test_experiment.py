@@ -1,0 +1,163 @@
+"""The controlled experiment: data construction, leakage rule, statistics, and the runner on the tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from luxembedder.analysis.experiment import (
+    ExperimentConfig,
+    ExperimentResult,
+    block_bootstrap_cka,
+    bootstrap_seeds_items,
+    condition_pairs,
+    drop_leaked,
+    run_experiment,
+    select_ids,
+)
+from luxembedder.errors import ConfigError, DataError
+from luxembedder.settings import get_settings
+
+
+def _sentences(n: int = 30) -> dict[str, list[str]]:
+    return {lang: [f"{lang} sentence {i}" for i in range(n)] for lang in ("lb", "en", "fr")}
+
+
+def test_select_ids_whole_documents_and_seeded() -> None:
+    doc_ids = ["a"] * 5 + ["b"] * 3 + ["c"] * 4 + ["d"] * 6
+    ids = select_ids(doc_ids, 8, seed=1)
+    assert len(ids) == 8 and len(set(ids)) == 8
+    assert ids == select_ids(doc_ids, 8, seed=1)
+    assert any(select_ids(doc_ids, 8, seed=s) != ids for s in range(2, 8))
+    # whole documents except possibly the last one taken
+    docs = [doc_ids[i] for i in ids]
+    partial = [d for d in set(docs) if docs.count(d) != doc_ids.count(d)]
+    assert len(partial) <= 1
+    with pytest.raises(ConfigError, match="more than"):
+        select_ids(doc_ids, 100, seed=0)
+
+
+def test_conditions_share_ids_and_size() -> None:
+    sents = _sentences()
+    ids = [1, 4, 5, 8, 9, 12, 20, 21]
+    out = {c: condition_pairs(c, ids, sents, seed=3, combined="split")
+           for c in ("lb-en", "lb-fr", "en-fr", "lb-en+lb-fr")}
+    assert [r[0] for r in out["lb-en"]["lb-en"]] == ids
+    assert [r[0] for r in out["en-fr"]["en-fr"]] == ids
+    assert out["en-fr"]["en-fr"][0][1:] == ("en sentence 1", "fr sentence 1")
+    assert out["lb-fr"]["lb-fr"][2][1:] == ("lb sentence 5", "fr sentence 5")
+    comb = out["lb-en+lb-fr"]
+    assert sorted(r[0] for rows in comb.values() for r in rows) == ids  # each id once: same size
+    assert len(comb["lb-en"]) == len(comb["lb-fr"]) == 4
+    assert all(r[2].startswith("fr ") for r in comb["lb-fr"]) and all(r[1].startswith("lb ") for r in comb["lb-fr"])
+    union = condition_pairs("lb-en+lb-fr", ids, sents, seed=3, combined="union")
+    assert len(union["lb-en"]) == len(union["lb-fr"]) == len(ids)
+
+
+def test_leakage_drop_and_fail() -> None:
+    sents = _sentences()
+    pairs = condition_pairs("lb-en", [0, 1, 2], sents, seed=0, combined="split")
+    kept, n = drop_leaked(pairs, {"en sentence 1"}, "drop", "test")
+    assert n == 1 and [r[0] for r in kept["lb-en"]] == [0, 2]
+    sents["en"][1] = "EN   Sentence 1"  # matching is case- and space-insensitive
+    pairs = condition_pairs("lb-en", [0, 1, 2], sents, seed=0, combined="split")
+    with pytest.raises(DataError, match="1 training pairs share a text"):
+        drop_leaked(pairs, {"en sentence 1"}, "fail", "test")
+
+
+def test_two_level_bootstrap() -> None:
+    rng = np.random.default_rng(0)
+    big = rng.normal(0.3, 1.0, size=(3, 800))
+    low, high, p = bootstrap_seeds_items(big, 1000, 0, 0.05)
+    assert low < 0.3 < high and p < 0.01
+    null = rng.normal(0.0, 1.0, size=(3, 800))
+    assert bootstrap_seeds_items(null, 1000, 0, 0.05)[2] > 0.05
+    # one seed far off: the seed level widens the interval compared with items only
+    spread = big + np.array([[0.0], [0.0], [-1.2]])
+    lo1, hi1, _ = bootstrap_seeds_items(spread, 1000, 0, 0.05)
+    lo2, hi2, _ = bootstrap_seeds_items(spread[:1].repeat(3, axis=0), 1000, 0, 0.05)
+    assert hi1 - lo1 > hi2 - lo2
+
+
+def test_block_bootstrap_cka_matches_resampled_rows() -> None:
+    from luxembedder.analysis.cka import linear_cka
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 5))
+    y = x @ rng.normal(size=(5, 6)) + rng.normal(size=(40, 6))
+    w = np.array([[1] * 8, [2, 0, 1, 1, 1, 1, 2, 0], [0, 0, 0, 8, 0, 0, 0, 0]])
+    got = block_bootstrap_cka(x, y, w, 8)
+    assert got[0] == pytest.approx(linear_cka(x, y), abs=1e-10)
+    for k in (1, 2):
+        rows = np.concatenate([np.tile(np.arange(5 * b, 5 * b + 5), m) for b, m in enumerate(w[k])])
+        assert got[k] == pytest.approx(linear_cka(x[rows], y[rows]), abs=1e-10)
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ConfigError, match="control"):
+        ExperimentConfig.from_dict({"conditions": ["lb-en", "lb-fr"], "control": "en-fr"})
+    with pytest.raises(ConfigError, match="set by the experiment"):
+        ExperimentConfig.from_dict({"train": {"seed": 3}})
+    with pytest.raises(ConfigError, match="batch_size"):
+        ExperimentConfig.from_dict({"train": {"batch_size": 1}})
+    cfg = ExperimentConfig.from_yaml(Path(__file__).parents[2] / "configs" / "experiment.yaml")
+    assert cfg.base_model == "me5-small" and len(cfg.seeds) >= 3 and cfg.control == "en-fr"
+
+
+def test_runner_on_tiny_model(tiny_model_dir: Path, data_dir: Path, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import luxembedder.datasets.ntrex as ntrex_mod
+    from luxembedder.datasets.benchmarks import read_flores
+
+    cfg = ExperimentConfig(
+        base_model=str(tiny_model_dir), conditions=["lb-en+lb-fr", "en-fr"], seeds=[0, 1], n_pairs=12,
+        train={"batch_size": 4, "max_steps": 1, "dev_fraction": 0.0, "freeze_embeddings": True,
+               "max_seq_length": 32},
+        eval={"flores_languages": ["ltz_Latn", "fao_Latn"], "tatoeba_languages": ["gsw"], "flores_n": 16,
+              "tatoeba_max": 10, "batch_size": 16},
+        stats={"bootstrap": 200, "cka_bootstrap": 50, "cka_blocks": 4},
+    )
+    # plant a FLORES devtest sentence into the NTREX lines seed 0 trains on: it must be dropped and counted
+    real = ntrex_mod.read_ntrex
+    planted = read_flores(data_dir, "eng_Latn")[5]
+
+    def leaky(data_dir_, langs=("lb", "en", "fr", "de", "nl")):
+        corpus = real(data_dir_, langs)
+        corpus.sentences["en"][select_ids(corpus.doc_ids, 12, 0)[0]] = planted
+        return corpus
+
+    monkeypatch.setattr(ntrex_mod, "read_ntrex", leaky)
+    settings = get_settings(data_dir=data_dir)
+    out = tmp_path / "exp"
+    result = run_experiment(cfg, out, settings)
+
+    doc = json.loads((out / "experiment.json").read_text())
+    ExperimentResult.model_validate(doc)  # schema-valid as written
+    assert {(m["condition"], m["seed"]) for m in doc["models"]} == {
+        ("base", None), ("lb-en+lb-fr", 0), ("lb-en+lb-fr", 1), ("en-fr", 0), ("en-fr", 1)}
+    seed0 = {m["condition"]: m for m in doc["models"] if m["seed"] == 0}
+    assert seed0["en-fr"]["leakage_dropped"] == 1 and sum(seed0["en-fr"]["train_pairs"].values()) == 11
+    assert sum(seed0["lb-en+lb-fr"]["train_pairs"].values()) in (11, 12)  # planted id may sit in lb-en half
+    metrics = {r.metric for r in result.rows}
+    assert metrics == {"cka_eng", "cka_fra", "flores", "tatoeba"}
+    assert {r.language for r in result.rows if r.metric == "flores"} == {"ltz_Latn", "fao_Latn"}
+    for r in result.rows:
+        assert set(r.gains) == {"lb-en+lb-fr", "en-fr"} and len(r.gains["en-fr"].values) == 2
+        assert [t.condition for t in r.tests] == ["lb-en+lb-fr"]
+        assert 0.0 <= r.tests[0].p_value <= 1.0 and r.tests[0].low <= r.tests[0].high
+        assert r.verdict
+    assert not any("ntrex" in d["path"].lower() and "tatoeba" in d["path"] for d in doc["data"])
+    assert any("NTREX-128" in d["path"] for d in doc["data"]) and any("sib200" in d["path"] for d in doc["data"])
+    md = (out / "experiment.md").read_text()
+    assert "| ltz_Latn |" in md and "verdict" in md
+    assert list(out.glob("gains_*.png")) and (out / "experiment_config.yaml").is_file()
+    assert not (out / "runs" / "en-fr" / "seed0" / "model").exists()  # keep_models is off
+
+    # resumable: a second run trains nothing and reproduces the result
+    caplog.set_level("INFO", logger="luxembedder.analysis.experiment")
+    again = run_experiment(cfg, out, settings)
+    assert sum("done, skipped" in rec.message for rec in caplog.records) == 4
+    assert [r.model_dump() for r in again.rows] == [r.model_dump() for r in result.rows]
