@@ -361,7 +361,11 @@ def evaluate_model(ref: str | Path, data: EvalData, settings: Settings) -> tuple
         enc.model.max_seq_length = data.max_seq_length
     arrays: dict[str, np.ndarray] = {}
     metrics: dict[str, float] = {}
-    emb = {lang: encode_texts(enc, texts, batch_size=data.batch_size) for lang, texts in data.flores.items()}
+    emb = {}
+    for lang, texts in data.flores.items():
+        t0 = time.perf_counter()
+        emb[lang] = encode_texts(enc, texts, batch_size=data.batch_size)
+        logger.info("%s: FLORES %s, %d sentences in %.1fs", enc.name, lang, len(texts), time.perf_counter() - t0)
     for lang, e in emb.items():
         arrays[f"emb/{lang}"] = e
     for lang in data.flores_languages:
@@ -372,6 +376,7 @@ def evaluate_model(ref: str | Path, data: EvalData, settings: Settings) -> tuple
         arrays[f"flores/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
         metrics[f"flores/{lang}"] = float(arrays[f"flores/{lang}"].mean())
     for lang, (src, eng) in data.tatoeba.items():
+        logger.info("%s: Tatoeba %s, %d pairs", enc.name, lang, len(src))
         fwd, bwd = retrieval_correct(encode_texts(enc, src, batch_size=data.batch_size),
                                      encode_texts(enc, eng, batch_size=data.batch_size), src, eng)
         arrays[f"tatoeba/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
