@@ -163,12 +163,13 @@ def article_texts(arts: dict[str, np.ndarray], rows: np.ndarray, max_chars: int)
 
 def mean_rows(emb: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Re-normalised mean of each group ``emb[offsets[a]:offsets[a+1]]`` (zero row for an empty group)."""
+    from scipy.sparse import csr_matrix
+
     n = len(offsets) - 1
-    out = np.zeros((n, emb.shape[1]), dtype=np.float32)
-    nonempty = np.flatnonzero(np.diff(offsets) > 0)
-    if len(nonempty):
-        sums = np.add.reduceat(emb, offsets[:-1][nonempty], axis=0)
-        out[nonempty] = sums
+    n_rows = int(offsets[-1])
+    groups = csr_matrix((np.ones(n_rows, dtype=np.float32), np.arange(n_rows), np.asarray(offsets)),
+                        shape=(n, emb.shape[0]))
+    out = np.asarray(groups @ emb, dtype=np.float32)  # sparse group-sum: one pass over the rows
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-12)
 
@@ -190,6 +191,7 @@ class LangView:
 
 def lang_view(arts: dict[str, np.ndarray], sents: dict[str, np.ndarray], lang: str) -> LangView:
     art_rows = np.flatnonzero(arts["lang"] == lang)
+    art_rows = art_rows[np.argsort(arts["day"][art_rows], kind="stable")]  # day order: window pools are slices
     sent_rows = np.flatnonzero(sents["lang"] == lang)
     ids = arts["id"][art_rows].astype(str)
     pos = {a: i for i, a in enumerate(ids)}
@@ -332,7 +334,8 @@ def mine(
             se = np.asarray(s_emb[sl], dtype=np.float32)
             te = np.asarray(s_emb[tl], dtype=np.float32)
             c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
-                                m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k)
+                                m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
+                                knn=need_margin and sc.neighbour_pool == "article")
             if need_margin and sc.neighbour_pool == "window":
                 c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
                                               sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe)

@@ -85,13 +85,14 @@ def candidate_pairs(
     floor: float | None = None,
     k: int = 4,
     batch_elements: int = 1 << 24,
+    knn: bool = True,
 ) -> Candidates:
     """All sentence pairs of every article pair, scored by cosine, with in-article kNN means.
 
     Sentences of article ``a`` are rows ``offsets[a]:offsets[a+1]`` of the embedding matrix. Article pairs
     of similar sizes are batched into one padded ``(B, ms, d) @ (B, d, mt)`` product of at most
     ``batch_elements`` similarity (and gathered embedding) entries. ``knn_src``/``knn_tgt`` hold the in-article-pair kNN means (the
-    ``article`` neighbour pool); ``floor`` keeps only candidates with cosine ≥ floor.
+    ``article`` neighbour pool; NaN when ``knn=False``); ``floor`` keeps only candidates with cosine ≥ floor.
     """
     a_s = np.asarray(pair_src_article, dtype=np.int64)
     a_t = np.asarray(pair_tgt_article, dtype=np.int64)
@@ -117,30 +118,50 @@ def candidate_pairs(
             ms, mt, end = ms2, mt2, end + 1
         idx = order[start:end]
         parts.append(_score_batch(src_emb, src_offsets, tgt_emb, tgt_offsets, idx, a_s, a_t, ns, nt, ms, mt,
-                                  floor, k))
+                                  floor, k, knn))
         start = end
     pair, src, tgt, cos, ks, kt = (np.concatenate(x) for x in zip(*parts, strict=True))
     srt = np.lexsort((tgt, src, pair))
     return Candidates(pair[srt], src[srt], tgt[srt], cos[srt], ks[srt], kt[srt])
 
 
-def _score_batch(src_emb, src_offsets, tgt_emb, tgt_offsets, idx, a_s, a_t, ns, nt, ms, mt, floor, k):
+def _score_batch(src_emb, src_offsets, tgt_emb, tgt_offsets, idx, a_s, a_t, ns, nt, ms, mt, floor, k, knn):
+    import torch
+
     i_ar = np.arange(ms)
     j_ar = np.arange(mt)
     s_rows = src_offsets[a_s[idx]][:, None] + i_ar[None, :]
     t_rows = tgt_offsets[a_t[idx]][:, None] + j_ar[None, :]
     s_valid = i_ar[None, :] < ns[idx][:, None]
     t_valid = j_ar[None, :] < nt[idx][:, None]
-    S = src_emb[np.where(s_valid, s_rows, 0)]
-    T = tgt_emb[np.where(t_valid, t_rows, 0)]
-    sims = np.matmul(S, T.transpose(0, 2, 1))
+    S = torch.from_numpy(np.ascontiguousarray(src_emb[np.where(s_valid, s_rows, 0)], dtype=np.float32))
+    T = torch.from_numpy(np.ascontiguousarray(tgt_emb[np.where(t_valid, t_rows, 0)], dtype=np.float32))
+    sims_t = torch.bmm(S, T.transpose(1, 2))  # batched GEMM: one BLAS call per batch, not per article pair
     valid = s_valid[:, :, None] & t_valid[:, None, :]
-    sims = np.where(valid, sims, -np.inf).astype(np.float32, copy=False)
-    row_knn = _topk_mean(sims, k, axis=2)  # (b, ms)
-    col_knn = _topk_mean(sims, k, axis=1)  # (b, mt)
+    sims_t.masked_fill_(torch.from_numpy(~valid), float("-inf"))
+    sims = sims_t.numpy()
     keep = valid if floor is None else valid & (sims >= floor)
     bb, ii, jj = np.nonzero(keep)
-    return (idx[bb], s_rows[bb, ii], t_rows[bb, jj], sims[bb, ii, jj], row_knn[bb, ii], col_knn[bb, jj])
+    if knn:
+        row_knn = _topk_mean_t(sims_t, k, dim=2)[bb, ii]
+        col_knn = _topk_mean_t(sims_t, k, dim=1)[bb, jj]
+    else:
+        row_knn = col_knn = np.full(len(bb), np.nan, dtype=np.float32)
+    return (idx[bb], s_rows[bb, ii], t_rows[bb, jj], sims[bb, ii, jj], row_knn, col_knn)
+
+
+def _topk_mean_t(sims, k: int, dim: int) -> np.ndarray:
+    """Mean of the k largest finite values along ``dim`` of a torch tensor (padding is -inf)."""
+    import torch
+
+    kk = min(k, sims.shape[dim])
+    top = torch.topk(sims, kk, dim=dim).values
+    finite = torch.isfinite(top)
+    total = torch.where(finite, top, torch.zeros((), dtype=top.dtype)).sum(dim=dim, dtype=torch.float64)
+    cnt = finite.sum(dim=dim)
+    out = (total / cnt.clamp(min=1)).to(torch.float32).numpy()
+    out[cnt.numpy() == 0] = np.nan
+    return out
 
 
 def knn_mean_window(
@@ -153,27 +174,34 @@ def knn_mean_window(
     index: Literal["flat", "ivf", "numpy"] = "flat",
     ivf_nlist: int = 1024,
     ivf_nprobe: int = 16,
+    q_index: np.ndarray | None = None,
 ) -> np.ndarray:
     """Mean cosine of each query's k nearest pool vectors published within ±window days (NaN: empty pool).
+
+    ``q_index`` selects the query rows of ``q_emb`` (gathered one day at a time, so a memory-mapped matrix
+    is never copied whole); ``q_days`` is then per selected query. A day-sorted pool is used in place.
 
     ``flat`` uses FAISS ``IndexFlatIP`` (exact); ``ivf`` uses ``IndexIVFFlat`` when a window's pool has at
     least 39 × nlist vectors (FAISS's training minimum), exact search otherwise; ``numpy`` is the
     brute-force reference (matrix product + partition).
     """
-    n = q_emb.shape[0]
+    n = q_emb.shape[0] if q_index is None else len(q_index)
     out = np.full(n, np.nan, dtype=np.float32)
     if n == 0 or pool_emb.shape[0] == 0:
         return out
     pool_days = np.asarray(pool_days, dtype=np.int64)
-    p_order = np.argsort(pool_days, kind="stable")
-    p_sorted = np.ascontiguousarray(pool_emb[p_order], dtype=np.float32)
+    if np.all(pool_days[1:] >= pool_days[:-1]):
+        p_order, p_sorted = np.arange(len(pool_days)), pool_emb
+    else:
+        p_order = np.argsort(pool_days, kind="stable")
+        p_sorted = np.ascontiguousarray(pool_emb[p_order], dtype=np.float32)
     order, bounds, lo, hi = day_slices(q_days, pool_days[p_order], window_days)
     for i in range(len(lo)):
         if hi[i] <= lo[i]:
             continue
         rows = order[bounds[i] : bounds[i + 1]]
-        q = np.ascontiguousarray(q_emb[rows], dtype=np.float32)
-        pool = p_sorted[lo[i] : hi[i]]
+        q = np.ascontiguousarray(q_emb[rows if q_index is None else q_index[rows]], dtype=np.float32)
+        pool = np.ascontiguousarray(p_sorted[lo[i] : hi[i]], dtype=np.float32)
         kk = min(k, pool.shape[0])
         if index == "numpy":
             sims = q @ pool.T
@@ -221,10 +249,10 @@ def window_knn_for_candidates(
         return cands
     us, inv_s = np.unique(cands.src, return_inverse=True)
     ut, inv_t = np.unique(cands.tgt, return_inverse=True)
-    ks = knn_mean_window(src_emb[us], src_days[us], tgt_emb, tgt_days, window_days, k, index, ivf_nlist,
-                         ivf_nprobe)
-    kt = knn_mean_window(tgt_emb[ut], tgt_days[ut], src_emb, src_days, window_days, k, index, ivf_nlist,
-                         ivf_nprobe)
+    ks = knn_mean_window(src_emb, src_days[us], tgt_emb, tgt_days, window_days, k, index, ivf_nlist,
+                         ivf_nprobe, q_index=us)
+    kt = knn_mean_window(tgt_emb, tgt_days[ut], src_emb, src_days, window_days, k, index, ivf_nlist,
+                         ivf_nprobe, q_index=ut)
     return Candidates(cands.pair, cands.src, cands.tgt, cands.cos, ks[inv_s], kt[inv_t])
 
 
