@@ -161,3 +161,47 @@ def test_runner_on_tiny_model(tiny_model_dir: Path, data_dir: Path, tmp_path: Pa
     again = run_experiment(cfg, out, settings)
     assert sum("done, skipped" in rec.message for rec in caplog.records) == 4
     assert [r.model_dump() for r in again.rows] == [r.model_dump() for r in result.rows]
+
+
+def _fake_run(rng: np.random.Generator, shift: float, langs: list[str]) -> dict:
+    from luxembedder.analysis.cka import linear_cka
+
+    eng = rng.normal(size=(60, 8))
+    arrays = {"emb/eng_Latn": eng, "tatoeba/gsw": (rng.random(50) < 0.4 + shift).astype(float)}
+    for lang in langs:
+        arrays[f"emb/{lang}"] = eng + rng.normal(size=eng.shape) * (1.5 - 2 * shift)
+        arrays[f"flores/{lang}"] = (rng.random(60) < 0.4 + shift).astype(float)
+    metrics = {f"cka_eng/{lang}": linear_cka(arrays[f"emb/{lang}"], eng) for lang in langs}
+    metrics.update({k: float(v.mean()) for k, v in arrays.items() if not k.startswith("emb/")})
+    return {"metrics": metrics, "arrays": arrays}
+
+
+def test_analyse_detects_a_real_effect_and_not_a_null() -> None:
+    from luxembedder.analysis.experiment import analyse
+
+    langs = ["ltz_Latn", "fao_Latn", "fur_Latn"]
+    cfg = ExperimentConfig(
+        conditions=["lb-en", "lb-fr", "en-fr"], seeds=[0, 1, 2],
+        eval={"flores_languages": langs, "cka_references": ["eng_Latn"], "tatoeba_languages": ["gsw"]},
+        stats={"bootstrap": 400, "cka_bootstrap": 100, "cka_blocks": 6})
+    rng = np.random.default_rng(0)
+    base = _fake_run(rng, 0.0, langs)["metrics"]
+    runs = {("lb-en", s): _fake_run(rng, 0.35, langs) for s in cfg.seeds}  # clearly better
+    runs |= {("lb-fr", s): _fake_run(rng, 0.0, langs) for s in cfg.seeds}  # same as control
+    runs |= {("en-fr", s): _fake_run(rng, 0.0, langs) for s in cfg.seeds}
+    rows, summary = analyse(cfg, base, runs)
+    assert {(r.metric, r.language) for r in rows} == {
+        *(("cka_eng", lang) for lang in langs), *(("flores", lang) for lang in langs), ("tatoeba", "gsw")}
+    for r in rows:
+        t = {t.condition: t for t in r.tests}
+        assert t["lb-en"].diff > 0 and t["lb-en"].p_value < 0.05 and t["lb-en"].low > 0, r
+        assert t["lb-en"].seeds_better == 3
+        assert "lb-en" in r.verdict
+        assert r.gains["lb-en"].mean == pytest.approx(np.mean(r.gains["lb-en"].values))
+    # the null condition is rarely "significant" (3 seeds x 60 items; allow one false positive of 7 rows)
+    assert sum(next(t for t in r.tests if t.condition == "lb-fr").p_value < 0.05 for r in rows) <= 1
+    # summary: ltz is excluded from the low-resource aggregate; pooled test over sentences and seeds
+    assert summary["flores"]["languages"] == 2
+    pooled = summary["flores"]["pooled_test_vs_control"]
+    assert pooled["lb-en"]["p_value"] < 0.01 and pooled["lb-en"]["items"] == 120
+    assert pooled["lb-fr"]["low"] < pooled["lb-en"]["low"]

@@ -104,6 +104,10 @@ class StatsSettings(BaseConfig):
     cka_blocks: int = Field(32, ge=4, description="Contiguous sentence blocks for the CKA bootstrap.")
     alpha: float = Field(0.05, gt=0, lt=0.5)
     seed: int = 0
+    summary_exclude: list[str] = Field(
+        default_factory=lambda: ["ltz", "eng", "fra", "deu", "nld"],
+        description="Language prefixes left out of the low-resource summary (training languages and "
+        "high-resource controls); they still get their own rows.")
 
 
 class ExperimentConfig(BaseConfig):
@@ -405,8 +409,10 @@ def seed_stat(values: list[float]) -> Stat:
 
 
 def _p_and_ci(boot: np.ndarray, alpha: float) -> tuple[float, float, float]:
+    """Percentile interval and two-sided p (+1-smoothed share of resamples on the other side of zero)."""
     low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    p = 2.0 * min(float((boot <= 0).mean()), float((boot >= 0).mean()))
+    b = boot.size
+    p = 2.0 * min((float((boot <= 0).sum()) + 1) / (b + 1), (float((boot >= 0).sum()) + 1) / (b + 1))
     return float(low), float(high), min(1.0, p)
 
 
@@ -523,7 +529,7 @@ def analyse(cfg: ExperimentConfig, base_metrics: dict[str, float], runs: dict[tu
                               verdict=_verdict(tests, st.alpha)))
     summary: dict[str, Any] = {}
     for kind in sorted({r.metric for r in rows}):
-        sel = [r for r in rows if r.metric == kind and not r.language.startswith(("ltz", "eng", "fra"))]
+        sel = [r for r in rows if r.metric == kind and r.language.split("_")[0] not in st.summary_exclude]
         if not sel:
             continue
         summary[kind] = {
@@ -536,6 +542,18 @@ def analyse(cfg: ExperimentConfig, base_metrics: dict[str, float], runs: dict[tu
             "with_lb_higher_mean": {c: sum(r.gains[c].mean > r.gains[cfg.control].mean for r in sel)
                                     for c in with_lb},
         }
+        if not kind.startswith("cka_"):
+            # pooled over the low-resource languages: every sentence of every language is one item
+            pooled = {}
+            for c in with_lb:
+                diff = np.concatenate([
+                    np.stack([runs[(c, s)]["arrays"][f"{kind}/{r.language}"]
+                              - runs[(cfg.control, s)]["arrays"][f"{kind}/{r.language}"] for s in cfg.seeds])
+                    for r in sel], axis=1)
+                low, high, p = bootstrap_seeds_items(diff, st.bootstrap, st.seed, st.alpha)
+                pooled[c] = {"diff": float(diff.mean()), "low": low, "high": high, "p_value": p,
+                             "items": int(diff.shape[1])}
+            summary[kind]["pooled_test_vs_control"] = pooled
     return rows, summary
 
 
@@ -717,7 +735,8 @@ def render_markdown(result: ExperimentResult) -> str:
             cells.append(r.verdict)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["## Summary (languages other than ltz/eng/fra)", "", "```",
+    excl = ", ".join(result.config.get("stats", {}).get("summary_exclude", []))
+    lines += [f"## Summary (low-resource languages: all rows except {excl})", "", "```",
               json.dumps(result.summary, indent=2), "```", ""]
     return "\n".join(lines)
 
