@@ -55,11 +55,13 @@ def evaluate(
     force: bool = False,
     config: SuiteConfig | None = None,
     show_progress: bool = False,
+    cache_shard_size: int = 1024,
 ) -> list[ResultRecord]:
     """Evaluate every model on every task; returns all records in ``results.json`` (old and new).
 
     ``models`` are references (registry names, folders, hub ids when online) or objects with
     ``encode(texts)``; ``tasks`` are names/specs (default: all built-in) or :class:`Task` objects.
+    Embeddings are cached in ``<out>/cache`` in shards of ``cache_shard_size`` texts (the resume unit).
     Writes ``results.json``, ``report.md``, ``report.html``, ``charts/*.png`` and ``eval_config.yaml``.
     """
     settings = settings or get_settings()
@@ -84,7 +86,7 @@ def evaluate(
         if skipped:
             logger.info("%s: skipping tasks already in results: %s", name, ", ".join(skipped))
         started = time.perf_counter()
-        encoder = CachedEncoder(_as_encoder(model, settings, bf16), out / "cache")
+        encoder = CachedEncoder(_as_encoder(model, settings, bf16), out / "cache", shard_size=cache_shard_size)
         texts = list(dict.fromkeys(t for task in todo for t in task.texts()))
         logger.info("%s: encoding %d unique texts for %d tasks (%d cached)", name, len(texts), len(todo),
                     len(encoder))
