@@ -159,8 +159,9 @@ def test_runner_on_tiny_model(tiny_model_dir: Path, data_dir: Path, tmp_path: Pa
     # resumable: a second run trains nothing and reproduces the result
     caplog.set_level("INFO", logger="luxembedder.analysis.experiment")
     again = run_experiment(cfg, out, settings)
-    assert sum("done, skipped" in rec.message for rec in caplog.records) == 4
+    assert sum("done, skipped" in rec.message for rec in caplog.records) == 5  # base + 4 models
     assert [r.model_dump() for r in again.rows] == [r.model_dump() for r in result.rows]
+    assert not list(out.glob("runs/**/.claim"))
 
 
 def _fake_run(rng: np.random.Generator, shift: float, langs: list[str]) -> dict:
@@ -205,3 +206,25 @@ def test_analyse_detects_a_real_effect_and_not_a_null() -> None:
     pooled = summary["flores"]["pooled_test_vs_control"]
     assert pooled["lb-en"]["p_value"] < 0.01 and pooled["lb-en"]["items"] == 120
     assert pooled["lb-fr"]["low"] < pooled["lb-en"]["low"]
+
+
+def test_claims_let_workers_share_a_folder(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from luxembedder.analysis.experiment import _claim
+
+    run = tmp_path / "lb-en" / "seed0"
+    mine = _claim(run)
+    assert mine is not None and mine.read_text() == str(os.getpid())
+    mine.unlink()
+    # a live other process holds it: skipped; a dead one's claim is taken over
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (run / ".claim").write_text(str(proc.pid))
+        assert _claim(run) is None
+    finally:
+        proc.kill()
+        proc.wait()
+    assert _claim(run) is not None

@@ -581,11 +581,14 @@ def _load_run(run_dir: Path) -> dict[str, Any]:
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
-                   settings: Settings | None = None, train_missing: bool = True) -> ExperimentResult:
+                   settings: Settings | None = None, train_missing: bool = True,
+                   reverse: bool = False) -> ExperimentResult:
     """Run (or resume) the experiment and write ``experiment.json``, ``experiment.md`` and plots.
 
     ``train_missing=False`` trains nothing: it reports on the seeds whose conditions are all finished
-    (an interim report while a long run is still going).
+    (an interim report while a long run is still going). Several workers may share one output folder:
+    each (condition, seed) is claimed with a ``.claim`` file holding the worker's pid (a dead worker's claim
+    is taken over); ``reverse=True`` walks the units from the last, so two workers meet in the middle.
     """
     from luxembedder.datasets.benchmarks import data_provenance
     from luxembedder.datasets.ntrex import read_ntrex
@@ -607,52 +610,45 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     base_name = model_name(cfg.base_model, settings)
 
     base_dir = out / "runs" / "base"
-    if not _model_done(base_dir):
-        logger.info("evaluating the base model %s", base_name)
-        base_dir.mkdir(parents=True, exist_ok=True)
-        _evaluate_into(base_dir, cfg.base_model, eval_data, settings,
-                       {"condition": "base", "seed": None, "model": base_name, "train_pairs": {},
-                        "leakage_dropped": 0, "train_seconds": None})
-    base = _load_run(base_dir)
-
+    units: list[tuple[str, int | None]] = [("base", None)] + [(c, s) for s in cfg.seeds for c in cfg.conditions]
+    if reverse:
+        units = [*units[:0:-1], units[0]]
     runs: dict[tuple[str, int], dict[str, Any]] = {}
-    total = len(cfg.seeds) * len(cfg.conditions)
-    k = 0
-    for seed in cfg.seeds:
-        ids = select_ids(ntrex.doc_ids, cfg.n_pairs, seed)
-        for cond in cfg.conditions:
-            k += 1
-            run_dir = out / "runs" / cond / f"seed{seed}"
-            if _model_done(run_dir):
-                logger.info("[%d/%d] %s seed %d: done, skipped", k, total, cond, seed)
-                runs[(cond, seed)] = _load_run(run_dir)
-                continue
+    base: dict[str, Any] | None = None
+    for k, (cond, seed) in enumerate(units):
+        run_dir = base_dir if seed is None else out / "runs" / cond / f"seed{seed}"
+        label = f"[{k + 1}/{len(units)}] {cond}" + ("" if seed is None else f" seed {seed}")
+        if not _model_done(run_dir):
             if not train_missing:
                 continue
-            logger.info("[%d/%d] %s seed %d: training on %d NTREX ids", k, total, cond, seed, len(ids))
-            run_dir.mkdir(parents=True, exist_ok=True)
-            pairs = condition_pairs(cond, ids, ntrex.sentences, seed, cfg.combined)
-            pairs, dropped = drop_leaked(pairs, banned, cfg.leakage, f"{cond} seed {seed}")
-            sources = []
-            for pair, rows in pairs.items():
-                path = run_dir / "pairs" / f"{pair}.jsonl"
-                write_jsonl(path, [{"text_1": a, "text_2": b, "ntrex_line": i} for i, a, b in rows])
-                sources.append({"path": str(path), "pair": pair})
-            model_dir = run_dir / "model"
-            tcfg = cfg.train_config(model_dir, sources, seed)
-            t0 = time.perf_counter()
-            if not (model_dir / "modules.json").is_file():
-                train(tcfg, settings)
-            train_seconds = round(time.perf_counter() - t0, 1)
-            record = _evaluate_into(run_dir, model_dir, eval_data, settings, {
-                "condition": cond, "seed": seed, "model": f"{base_name}+{cond}@seed{seed}",
-                "train_pairs": {p: len(r) for p, r in pairs.items()}, "leakage_dropped": dropped,
-                "train_seconds": train_seconds, "ntrex_ids_sha": _ids_digest(ids)})
-            if not cfg.keep_models:
-                shutil.rmtree(model_dir, ignore_errors=True)
-            record["arrays"] = _load_npz(run_dir / "eval.npz")
-            runs[(cond, seed)] = record
+            claim = _claim(run_dir)
+            if claim is None:
+                logger.info("%s: being run by another worker, skipped", label)
+                continue
+            try:
+                if not _model_done(run_dir):  # another worker may have finished it meanwhile
+                    if seed is None:
+                        logger.info("%s: evaluating the base model %s", label, base_name)
+                        _evaluate_into(run_dir, cfg.base_model, eval_data, settings,
+                                       {"condition": "base", "seed": None, "model": base_name, "train_pairs": {},
+                                        "leakage_dropped": 0, "train_seconds": None})
+                    else:
+                        _train_and_evaluate(cfg, cond, seed, run_dir, ntrex, banned, eval_data, settings,
+                                            base_name, label, train)
+            finally:
+                claim.unlink(missing_ok=True)
+        else:
+            logger.info("%s: done, skipped", label)
+        if not _model_done(run_dir):
+            continue
+        if seed is None:
+            base = _load_run(run_dir)
+        else:
+            runs[(cond, seed)] = _load_run(run_dir)
 
+    if base is None:
+        raise ConfigError(f"{out}: the base model is not evaluated yet (another worker may be on it); "
+                          "re-run, or use --report-only once the workers are done")
     done_seeds = [s for s in cfg.seeds if all((c, s) in runs for c in cfg.conditions)]
     if not done_seeds:
         raise ConfigError(f"{out}: no seed has every condition finished yet; nothing to report")
@@ -694,6 +690,63 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     atomic_write_text(out / "experiment.md", render_markdown(result))
     plot_gains(result, out)
     return result
+
+
+def _claim(run_dir: Path) -> Path | None:
+    """Claim ``run_dir`` for this process (None when a live process holds it)."""
+    import os
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / ".claim"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text().strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            alive = pid > 0 and pid != os.getpid()
+            if alive:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    alive = False
+                except PermissionError:
+                    pass
+            if alive:
+                return None
+            path.unlink(missing_ok=True)  # a dead worker's claim
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return path
+    return None
+
+
+def _train_and_evaluate(cfg: ExperimentConfig, cond: str, seed: int, run_dir: Path, ntrex: Any, banned: set[str],
+                        eval_data: EvalData, settings: Settings, base_name: str, label: str, train: Any) -> None:
+    ids = select_ids(ntrex.doc_ids, cfg.n_pairs, seed)
+    logger.info("%s: training on %d NTREX ids", label, len(ids))
+    pairs = condition_pairs(cond, ids, ntrex.sentences, seed, cfg.combined)
+    pairs, dropped = drop_leaked(pairs, banned, cfg.leakage, f"{cond} seed {seed}")
+    sources = []
+    for pair, rows in pairs.items():
+        path = run_dir / "pairs" / f"{pair}.jsonl"
+        write_jsonl(path, [{"text_1": a, "text_2": b, "ntrex_line": i} for i, a, b in rows])
+        sources.append({"path": str(path), "pair": pair})
+    model_dir = run_dir / "model"
+    tcfg = cfg.train_config(model_dir, sources, seed)
+    t0 = time.perf_counter()
+    if not (model_dir / "modules.json").is_file():
+        train(tcfg, settings)
+    train_seconds = round(time.perf_counter() - t0, 1)
+    _evaluate_into(run_dir, model_dir, eval_data, settings, {
+        "condition": cond, "seed": seed, "model": f"{base_name}+{cond}@seed{seed}",
+        "train_pairs": {p: len(r) for p, r in pairs.items()}, "leakage_dropped": dropped,
+        "train_seconds": train_seconds, "ntrex_ids_sha": _ids_digest(ids)})
+    if not cfg.keep_models:
+        shutil.rmtree(model_dir, ignore_errors=True)
 
 
 def _train_function():

@@ -50,6 +50,9 @@ def register(app: typer.Typer) -> None:
         quick: bool = typer.Option(False, "--quick", help="Tiny smoke-test budget (few pairs, sentences)."),
         report_only: bool = typer.Option(False, "--report-only",
                                          help="Train nothing; report on the seeds already finished."),
+        reverse: bool = typer.Option(False, "--reverse",
+                                     help="Walk (condition, seed) units from the last: a second worker on the "
+                                     "same folder meets the first in the middle."),
     ) -> None:
         """Train one model per condition and seed, evaluate, and write experiment.json / experiment.md."""
         from luxembedder.analysis.experiment import ExperimentConfig, run_experiment
@@ -57,7 +60,8 @@ def register(app: typer.Typer) -> None:
         cfg = ExperimentConfig.from_yaml(config)
         if quick:
             cfg = cfg.quick()
-        result = run_experiment(cfg, out, settings_from(ctx), train_missing=not report_only)
+        result = run_experiment(cfg, out, settings_from(ctx), train_missing=not report_only,
+                                reverse=reverse)
         print_table(result.verdict_rows(), title=f"experiment: {result.out_dir}/experiment.md")
 
     app.add_typer(analyze_app, name="analyze")
