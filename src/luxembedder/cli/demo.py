@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from luxembedder.cli.common import console, settings_from
+from luxembedder.cli.common import settings_from
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
-    def demo_cmd(ctx: typer.Context) -> None:
-        """Prepare the offline base model and show lb→en/fr translation retrieval on bundled sentences."""
-        from rich.table import Table
+    def demo_cmd(
+        ctx: typer.Context,
+        quick: bool = typer.Option(False, "--quick", help="Smoke version: small collection, 30 steps, 2 tasks."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/demo)."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Base model (default me5-small)."),
+        config: Path | None = typer.Option(None, "--config", "-c", help="Recipe YAML instead of the demo's."),
+    ) -> None:
+        """Prepare the offline base model, mine lb-en/lb-fr pairs, fine-tune, evaluate, write a report."""
+        from luxembedder.cli.run import show_result
+        from luxembedder.recipe.demo import demo_config
+        from luxembedder.recipe.run import run_recipe
 
-        from luxembedder.models.registry import load_encoder, prepare_model
-        from luxembedder.recipe.retrieval import retrieval_accuracy, retrieval_table
-
-        settings = settings_from(ctx)
-        prepare_model("me5-small", settings)
-        encoder = load_encoder("me5-small", settings)
-        rows = retrieval_table(encoder)
-        table = Table(title="lb → en / fr translation retrieval (me5-small, bundled sentences)")
-        for col in ("Luxembourgish", "en", "cos", "fr", "cos"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["lb"], ("✓ " if r["en_ok"] else "✗ ") + r["en_retrieved"], f"{r['en_cos']:.3f}",
-                          ("✓ " if r["fr_ok"] else "✗ ") + r["fr_retrieved"], f"{r['fr_cos']:.3f}")
-        console.print(table)
-        acc = retrieval_accuracy(rows)
-        console.print(f"top-1 accuracy: lb→en {acc['en']:.0%}, lb→fr {acc['fr']:.0%}")
+        cfg = demo_config(quick=quick, model=model, config=config)
+        out = out or Path("runs/demo-quick" if quick else "runs/demo")
+        show_result(run_recipe(cfg, out, settings_from(ctx)))

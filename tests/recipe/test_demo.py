@@ -1,0 +1,98 @@
+"""The end-to-end recipe: configs validate, `demo --quick` runs and writes a complete report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from luxembedder.cli.main import app
+from luxembedder.recipe.config import RecipeConfig
+from luxembedder.recipe.demo import demo_config, packaged_config
+from luxembedder.recipe.report import SECTIONS
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.mark.parametrize("name", ["demo", "offline", "paper"])
+def test_recipe_configs_validate(name):
+    cfg = RecipeConfig.from_yaml(CONFIGS / f"{name}.yaml")
+    assert cfg == RecipeConfig.from_yaml(packaged_config(name))
+
+
+def test_paper_config_has_the_papers_settings():
+    cfg = RecipeConfig.from_yaml(CONFIGS / "paper.yaml")
+    m = cfg.mining
+    assert cfg.base_model == "labse"
+    assert (m.matching.window_days, m.matching.article_threshold, m.matching.sentence_stage_threshold) == (1, 0.5, 0.65)
+    assert (m.scoring.method, m.scoring.cosine_threshold) == ("cosine", 0.70)
+    assert (m.filters.length_ratio, m.filters.overlap, m.filters.one_to_one) == (1.5, 0.8, True)
+
+
+def test_other_configs_validate():
+    from luxembedder.analysis.experiment import ExperimentConfig
+    from luxembedder.mining.config import MiningConfig
+    from luxembedder.training.config import TrainConfig
+
+    MiningConfig.from_yaml(CONFIGS / "mine.yaml")
+    ExperimentConfig.from_yaml(CONFIGS / "experiment.yaml")
+    if (CONFIGS / "train.yaml").is_file():
+        TrainConfig.from_yaml(CONFIGS / "train.yaml")
+
+
+def test_quick_config_is_smaller():
+    full, quick = demo_config(), demo_config(quick=True)
+    assert quick.collection.max_documents and quick.training.max_steps > 0
+    assert set(quick.evaluation.tasks) < set(full.evaluation.tasks)
+
+
+def _loose_sample_config(tmp_path: Path) -> Path:
+    """The demo recipe on the bundled sample with thresholds a random tiny model can pass."""
+    raw = yaml.safe_load(packaged_config("demo").read_text())
+    raw["collection"]["source"] = "sample"
+    raw["mining"]["matching"].update(article_threshold=-1.0, sentence_stage_threshold=-1.0, mutual_best=False)
+    raw["mining"]["scoring"] = {"method": "cosine", "cosine_threshold": -1.0}
+    path = tmp_path / "loose.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_demo_quick_end_to_end_on_bundled_sample(tmp_path, tiny_model_dir):
+    out = tmp_path / "demo"
+    args = ["demo", "--quick", "--model", str(tiny_model_dir), "--out", str(out),
+            "--config", str(_loose_sample_config(tmp_path))]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text()
+    md = (out / "report.md").read_text()
+    for section in SECTIONS:
+        assert f"<h2>{section}</h2>" in html and f"## {section}" in md, section
+    assert "bundled sample" in md and "bundled evaluation sets" in md
+    assert "data:image/png;base64," in html  # charts inlined: opens without a server
+    run = json.loads((out / "run.json").read_text())
+    assert {r["task"] for r in run["headline"]} and all("delta" in r for r in run["headline"])
+    assert (out / "mine" / "pairs" / "lb-en.jsonl").stat().st_size > 0
+    assert (out / "model" / "modules.json").is_file()
+    # re-running resumes: mining stages skipped, the model reused, evaluation rows kept
+    mtime = (out / "model" / "model.safetensors").stat().st_mtime
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert (out / "model" / "model.safetensors").stat().st_mtime == mtime
+    assert json.loads((out / "mine" / "report.json").read_text())["stages_run"] == []
+
+
+@pytest.mark.slow
+def test_demo_quick_with_real_me5_small(tmp_path, me5_dir, data_dir):
+    """One path through the real base model and the real data (NTREX collection, SIB-200, ParaLux-dev)."""
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "demo", "--quick", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["collection"]["kind"] == "ntrex"
+    quality = run["mining_quality"]["pairs"]
+    assert quality["lb-en"]["precision"] > 0.5 and quality["lb-fr"]["precision"] > 0.5
+    zeroshot = [r for r in run["headline"] if r["task"] == "sib200-zeroshot"]
+    assert zeroshot and all(0.2 < r["base"] < 0.7 for r in zeroshot)
