@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -10,7 +11,7 @@ from luxembedder.cli.common import console, print_table, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("train")
+    @app.command("train", context_settings={"allow_extra_args": True})
     def train_cmd(
         ctx: typer.Context,
         model: str | None = typer.Option(None, "--model", help="Base model: registry name or folder (default me5-small)."),
@@ -48,12 +49,19 @@ def register(app: typer.Typer) -> None:
             "freeze_embeddings": freeze_embeddings, "bf16": bf16, "gradient_checkpointing": gradient_checkpointing,
             "max_seq_length": max_seq_length, "threads": threads, "resume": resume or None,
         }
+        # ``--pairs A B C``: click takes one value per flag, the rest arrive as extra arguments
+        extra = [a for a in ctx.args if not a.startswith("-")]
+        if len(extra) != len(ctx.args):
+            raise typer.BadParameter(f"unknown option(s): {' '.join(a for a in ctx.args if a.startswith('-'))}")
+        pairs = [*(pairs or []), *map(Path, extra)]
         if pairs:
             overrides["pairs"] = [{"path": str(p), "pair": pair, "min_score": min_score} for p in pairs]
         if hard_negatives is not None:
             overrides["hard_negatives"] = {**cfg.hard_negatives.model_dump(), "enabled": hard_negatives}
         cfg = cfg.with_overrides(**overrides)
         result = train(cfg, settings_from(ctx))
+        if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+            return
         dev = result.metrics.get("dev", {})
         if dev:
             print_table([{"metric": k, "value": v} for k, v in dev.items()], title="dev (held-out pairs)")

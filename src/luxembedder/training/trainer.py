@@ -205,30 +205,31 @@ def _freeze_embeddings(model: Any) -> int:
 def build_evaluator(dev: dict[str, PairSet], batch_size: int) -> Any | None:
     """Bitext retrieval (both directions, top-1) on each held-out pair set; main score = their mean.
 
-    Under DDP it runs on rank 0 only and its metrics are broadcast, so early stopping agrees everywhere.
+    During training sentence-transformers runs it on rank 0 only and broadcasts the metrics.
     """
     from sentence_transformers.base.evaluation import SequentialEvaluator
     from sentence_transformers.sentence_transformer.evaluation import TranslationEvaluator
-
-    class RankZeroSequentialEvaluator(SequentialEvaluator):
-        def __call__(self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1) -> dict:
-            import torch.distributed as dist
-
-            if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-                return super().__call__(model, output_path, epoch, steps)
-            box: list[Any] = [None]
-            if dist.get_rank() == 0:
-                box[0] = super().__call__(model, output_path, epoch, steps)
-            dist.broadcast_object_list(box, src=0)
-            return box[0]
 
     if not dev:
         return None
     evaluators = [TranslationEvaluator(ps.first, ps.second, name=f"dev_{name}", batch_size=batch_size,
                                        write_csv=False) for name, ps in sorted(dev.items())]
-    seq = RankZeroSequentialEvaluator(evaluators, main_score_function=lambda scores: sum(scores) / len(scores))
-    seq.primary_metric = "sequential_score"
-    return seq
+    return SequentialEvaluator(evaluators, main_score_function=lambda scores: sum(scores) / len(scores))
+
+
+def _evaluate_on_rank_zero(evaluator: Any, model: Any) -> dict[str, float]:
+    """Run the evaluator on rank 0 and broadcast the metrics to every DDP process."""
+    import torch.distributed as dist
+
+    if evaluator is None:
+        return {}
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return {k: float(v) for k, v in evaluator(model).items()}
+    box: list[Any] = [None]
+    if dist.get_rank() == 0:
+        box[0] = {k: float(v) for k, v in evaluator(model).items()}
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def _checkpointing_kwargs(enabled: bool) -> dict[str, bool]:
@@ -338,7 +339,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         disable_tqdm=not logger.isEnabledFor(logging.INFO),
         dataloader_num_workers=0,
         ddp_backend="gloo" if _world_size() > 1 and not torch.cuda.is_available() else None,
-        ddp_find_unused_parameters=False if _world_size() > 1 else None,
+        ddp_find_unused_parameters=True if _world_size() > 1 else None,  # e.g. the unused BERT pooler
         **_checkpointing_kwargs(config.gradient_checkpointing),
     )
     cbs = list(callbacks or [])
@@ -354,7 +355,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     t0 = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=last)
     train_seconds = time.perf_counter() - t0
-    dev_metrics = {k: float(v) for k, v in (evaluator(model) if evaluator else {}).items()}
+    dev_metrics = _evaluate_on_rank_zero(evaluator, model)
     _barrier()
 
     # 4. output (rank 0), atomically
