@@ -34,6 +34,7 @@ def run_one(bench_seed: int, model: str, out: Path, settings, margins: list[floa
         settings_list.append(("margin", thr, cfg))
     for method, thr, cfg in settings_list:
         cfg.embedding.model = model
+        cfg.embedding.cache_dir = out / "cache"  # shared by both benchmark draws (same sentences)
         cfg.histograms = False
         cfg.filters.leakage_files = []
         res = mine([bench.articles_path], run, cfg, settings=settings, show_progress=False)

@@ -77,6 +77,8 @@ class EmbeddingConfig(BaseConfig):
     article_max_chars: int = Field(2000, gt=0)
     """Truncation of the article text (the encoder truncates to its own max length anyway)."""
     batch_size: int = Field(32, gt=0)
+    cache_dir: Path | None = None
+    """Embedding cache (keyed by model and text hash); default ``<run>/cache``. Share one between runs."""
     shard_size: int = Field(4096, gt=0)
     """Texts per cache shard: an interrupted embedding stage resumes from the last finished shard."""
     multi_process: bool = False

@@ -269,7 +269,7 @@ def mine(
         from luxembedder.models.cache import CachedEncoder
 
         enc = encoder if encoder is not None else load_mining_encoder(cfg, settings)
-        cached = CachedEncoder(enc, run_dir / "cache", shard_size=cfg.embedding.shard_size)
+        cached = CachedEncoder(enc, cfg.embedding.cache_dir or run_dir / "cache", shard_size=cfg.embedding.shard_size)
         try:
             shapes = {}
             for lang, v in views.items():
