@@ -62,7 +62,7 @@ def main() -> None:
     ap.add_argument("--calibrate-seed", type=int, default=0)
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--mode", default="max")
-    ap.add_argument("--margins", default="1.00,1.02,1.04,1.06,1.08,1.10,1.12,1.15,1.20")
+    ap.add_argument("--margins", default="0.96,0.98,1.00,1.02,1.04,1.06,1.08,1.10")
     args = ap.parse_args()
     settings = get_settings()
     margins = [float(x) for x in args.margins.split(",")]
