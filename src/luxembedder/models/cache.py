@@ -56,10 +56,11 @@ class CachedEncoder:
         if self.dir is None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        n = len(list(self.dir.glob("shard-*.npz")))
         buf = io.BytesIO()
         np.savez(buf, keys=np.array(keys), vectors=vectors.astype(np.float32))
-        atomic_write_bytes(self.dir / f"shard-{n:06d}-{keys[0][:8]}.npz", buf.getvalue())
+        # named by content, so processes sharing a cache directory never overwrite each other's shards
+        digest = hashlib.blake2b("".join(keys).encode(), digest_size=8).hexdigest()
+        atomic_write_bytes(self.dir / f"shard-{digest}.npz", buf.getvalue())
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         keys = [text_key(t) for t in texts]
