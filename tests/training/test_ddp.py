@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,16 @@ def test_two_process_ddp_run_gathers_negatives(tiny_model_dir: Path, fixtures_di
         "--out", str(out), "--batch-size", "4", "--max-steps", "3", "--threads", "1", "--lr", "1e-3",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    # own process group, so a hang kills torchrun *and* its workers (no orphans left behind)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+                            start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert proc.returncode == 0, stderr[-4000:]
     # one model folder, written once (by rank 0), no leftovers
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp-model"]
     meta = json.loads((out / "luxembedder.json").read_text())
