@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install test demo lint bench clean
+.PHONY: install test demo lint clean
 
 install: $(STAMP)
 
@@ -24,9 +24,6 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
-
-bench: install
-	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
