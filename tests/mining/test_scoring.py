@@ -184,3 +184,61 @@ def test_mean_rows_equals_loop() -> None:
             continue
         ref = block.sum(0) / np.linalg.norm(block.sum(0))
         np.testing.assert_allclose(got[a], ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("sorted_days", [True, False])
+def test_window_knn_means_both_plans_equal_reference(sorted_days: bool) -> None:
+    from luxembedder.mining.scoring import window_knn_means
+
+    rng = np.random.default_rng(5)
+    a, b = _unit(rng, 150, 24), _unit(rng, 170, 24)
+    ad, bd = rng.integers(0, 12, 150), rng.integers(0, 12, 170)
+    ad[:3] = 40  # source sentences with an empty window pool -> NaN
+    if sorted_days:
+        oa, ob = np.argsort(ad, kind="stable"), np.argsort(bd, kind="stable")
+        a, ad, b, bd = a[oa], ad[oa], b[ob], bd[ob]
+    ref_a = knn_mean_window(a, ad, b, bd, 1, k=4, index="numpy")
+    ref_b = knn_mean_window(b, bd, a, ad, 1, k=4, index="numpy")
+    assert np.isnan(ref_a).sum() == 3
+    # all wanted -> one shared block per day; a few wanted -> one search per direction; tiny blocks
+    few_a, few_b = np.zeros(150, dtype=bool), np.zeros(170, dtype=bool)
+    few_a[::17], few_b[::13] = True, True
+    for need_a, need_b, block in ((None, None, 1 << 20), (None, None, 7), (few_a, few_b, 1 << 20),
+                                  (few_a, few_b, 5)):
+        ka, kb = window_knn_means(a, ad, b, bd, 1, k=4, need_src=need_a, need_tgt=need_b, block_elements=block,
+                                  threads=1)
+        ma = np.ones(150, dtype=bool) if need_a is None else need_a
+        mb = np.ones(170, dtype=bool) if need_b is None else need_b
+        np.testing.assert_allclose(ka[ma], ref_a[ma], atol=1e-6)
+        np.testing.assert_allclose(kb[mb], ref_b[mb], atol=1e-6)
+        assert np.isnan(ka[~ma]).all() and np.isnan(kb[~mb]).all()
+    # pools smaller than k: the mean over what there is
+    ka, kb = window_knn_means(a[:2], np.array([0, 0]), b[:3], np.array([0, 5, 5]), 0, k=4)
+    np.testing.assert_allclose(ka, (a[:2] @ b[:1].T)[:, 0], atol=1e-6)
+    np.testing.assert_allclose(kb, [float((a[:2] @ b[0]).mean()), np.nan, np.nan], atol=1e-6)
+
+
+def test_window_knn_for_candidates_indexes_agree() -> None:
+    rng = np.random.default_rng(6)
+    so, to = _offsets(rng, 25), _offsets(rng, 25)
+    se, te = _unit(rng, int(so[-1])), _unit(rng, int(to[-1]))
+    sday = np.repeat(np.sort(rng.integers(0, 8, 25)), np.diff(so))
+    tday = np.repeat(np.sort(rng.integers(0, 8, 25)), np.diff(to))
+    c = candidate_pairs(se, so, te, to, np.arange(0, 25, 2), np.arange(0, 25, 2), knn=False)
+    got = {ix: window_knn_for_candidates(c, se, sday, te, tday, 1, k=3, index=ix)
+           for ix in ("matmul", "flat", "numpy")}
+    for ix in ("flat", "numpy"):
+        np.testing.assert_allclose(got["matmul"].knn_src, got[ix].knn_src, atol=1e-6)
+        np.testing.assert_allclose(got["matmul"].knn_tgt, got[ix].knn_tgt, atol=1e-6)
+
+
+def test_candidate_pairs_float64_input_and_large_pair() -> None:
+    rng = np.random.default_rng(7)
+    se, te = _unit(rng, 40).astype(np.float64), _unit(rng, 30).astype(np.float64)
+    so, to = np.array([0, 3, 40]), np.array([0, 30])
+    c = candidate_pairs(se, so, te, to, np.array([1, 0]), np.array([0, 0]), k=2, batch_elements=16)
+    assert len(c) == 37 * 30 + 3 * 30 and c.pair[: 37 * 30].tolist() == [0] * (37 * 30)
+    sims = se[3:40] @ te.T
+    np.testing.assert_allclose(c.cos[: 37 * 30], sims.ravel(), atol=1e-6)
+    np.testing.assert_allclose(c.knn_src[:30], np.sort(sims[0])[-2:].mean(), atol=1e-6)
+    assert c.cos.dtype == np.float32

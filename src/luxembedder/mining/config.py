@@ -122,14 +122,18 @@ class ScoringConfig(BaseConfig):
     """Optional cosine floor applied together with the margin threshold (0 = none)."""
     neighbour_pool: Literal["window", "article"] = "window"
     """kNN pool: all sentences of the ±N-day window in the other language, or only the article pair."""
-    index: Literal["flat", "ivf"] = "flat"
-    """FAISS index: exact ``IndexFlatIP`` or ``IndexIVFFlat`` for very large pools."""
+    index: Literal["matmul", "flat", "ivf"] = "matmul"
+    """Window-pool kNN search: ``matmul`` (exact; blocked products per day, each block shared by both
+    directions), FAISS ``flat`` (exact ``IndexFlatIP``) or ``ivf`` (``IndexIVFFlat``, approximate)."""
     ivf_nlist: int = Field(1024, gt=0)
     ivf_nprobe: int = Field(16, gt=0)
     compute_margin: bool = True
     """Compute the margin for every candidate even in cosine mode (reported beside the cosine)."""
     candidate_floor: float | None = None
     """Store only candidates with cosine ≥ this (None = every sentence pair of every matched article pair)."""
+    threads: int | None = Field(None, gt=0)
+    """BLAS/OpenMP/torch threads while scoring (None: the libraries' defaults, except one thread for the
+    small per-article-pair products, which is fastest there). Set it on a shared CPU."""
 
 
 class FilterConfig(BaseConfig):

@@ -35,7 +35,7 @@ class FilterResult:
 
 
 def _lengths(texts: Sequence[str]) -> np.ndarray:
-    return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
 def length_ratio(texts_1: Sequence[str], texts_2: Sequence[str], max_ratio: float = 1.5) -> FilterResult:
@@ -54,12 +54,14 @@ def _word_set(text: str, lower: bool = True) -> frozenset[str]:
 
 def word_overlap(texts_1: Sequence[str], texts_2: Sequence[str]) -> np.ndarray:
     """Lower-cased whitespace word-set overlap divided by the smaller set (0 when a side has no words)."""
-    out = np.zeros(len(texts_1), dtype=np.float64)
-    for i, (a, b) in enumerate(zip(texts_1, texts_2, strict=True)):
-        w1, w2 = _word_set(a), _word_set(b)
-        if w1 and w2:
-            out[i] = len(w1 & w2) / min(len(w1), len(w2))
-    return out
+    if len(texts_1) != len(texts_2):
+        raise ValueError(f"word_overlap: {len(texts_1)} texts vs {len(texts_2)}")
+
+    def overlap(a: str, b: str) -> float:
+        w1, w2 = set(a.lower().split()), set(b.lower().split())
+        return len(w1 & w2) / min(len(w1), len(w2)) if w1 and w2 else 0.0
+
+    return np.fromiter(map(overlap, texts_1, texts_2), dtype=np.float64, count=len(texts_1))
 
 
 def near_copy(texts_1: Sequence[str], texts_2: Sequence[str], threshold: float = 0.8) -> FilterResult:

@@ -335,10 +335,11 @@ def mine(
             te = np.asarray(s_emb[tl], dtype=np.float32)
             c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
                                 m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
-                                knn=need_margin and sc.neighbour_pool == "article")
+                                knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads or 1)
             if need_margin and sc.neighbour_pool == "window":
                 c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
-                                              sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe)
+                                              sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe,
+                                              threads=sc.threads)
             _write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
                                                      "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
             counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}

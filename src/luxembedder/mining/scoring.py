@@ -75,6 +75,34 @@ def _topk_mean(sims: np.ndarray, k: int, axis: int) -> np.ndarray:
         return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan).astype(np.float32)
 
 
+def _threads(threads: int | None):
+    """Context capping the BLAS/OpenMP pools and torch's intra-op threads (``None``: leave them as they are)."""
+    import contextlib
+
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    @contextlib.contextmanager
+    def limited():
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(int(threads))
+        try:
+            with threadpool_limits(limits=int(threads)):
+                yield
+        finally:
+            torch.set_num_threads(before)
+
+    return limited()
+
+
+def _as_f32(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when already float32 (a memory-mapped matrix stays mapped), else a float32 copy."""
+    return x if x.dtype == np.float32 else np.asarray(x, dtype=np.float32)
+
+
 def candidate_pairs(
     src_emb: np.ndarray,
     src_offsets: np.ndarray,
@@ -84,70 +112,111 @@ def candidate_pairs(
     pair_tgt_article: np.ndarray,
     floor: float | None = None,
     k: int = 4,
-    batch_elements: int = 1 << 24,
+    batch_elements: int = 1 << 22,
     knn: bool = True,
+    threads: int | None = 1,
 ) -> Candidates:
     """All sentence pairs of every article pair, scored by cosine, with in-article kNN means.
 
-    Sentences of article ``a`` are rows ``offsets[a]:offsets[a+1]`` of the embedding matrix. Article pairs
-    of similar sizes are batched into one padded ``(B, ms, d) @ (B, d, mt)`` product of at most
-    ``batch_elements`` similarity (and gathered embedding) entries. ``knn_src``/``knn_tgt`` hold the in-article-pair kNN means (the
-    ``article`` neighbour pool; NaN when ``knn=False``); ``floor`` keeps only candidates with cosine ≥ floor.
+    Sentences of article ``a`` are rows ``offsets[a]:offsets[a+1]`` of the embedding matrix (which may be
+    memory-mapped: rows are read in place, never gathered). The similarity blocks of consecutive article
+    pairs are written, row-major, into one flat float32 buffer of about ``batch_elements`` entries (one
+    BLAS call per article pair, no padding), so the buffer is already in output order; thresholding,
+    index arithmetic and the kNN means are vectorised over the buffer. Without a ``floor`` the outputs are
+    preallocated and the buffer is the output's cosine column itself.
+
+    ``knn_src``/``knn_tgt`` hold the in-article-pair kNN means (the ``article`` neighbour pool; NaN when
+    ``knn=False``); ``floor`` keeps only candidates with cosine ≥ floor. ``threads`` caps the BLAS pool
+    while scoring (1 is fastest for these small products; ``None`` leaves it as configured).
     """
     a_s = np.asarray(pair_src_article, dtype=np.int64)
     a_t = np.asarray(pair_tgt_article, dtype=np.int64)
-    ns = (src_offsets[a_s + 1] - src_offsets[a_s]).astype(np.int64)
-    nt = (tgt_offsets[a_t + 1] - tgt_offsets[a_t]).astype(np.int64)
-    valid = np.flatnonzero((ns > 0) & (nt > 0))
-    if len(valid) == 0:
+    src_offsets = np.asarray(src_offsets, dtype=np.int64)
+    tgt_offsets = np.asarray(tgt_offsets, dtype=np.int64)
+    ns = src_offsets[a_s + 1] - src_offsets[a_s]
+    nt = tgt_offsets[a_t + 1] - tgt_offsets[a_t]
+    sizes = ns * nt
+    pos = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    total = int(pos[-1])
+    if total == 0:
         return Candidates.empty()
-    order = valid[np.lexsort((nt[valid], ns[valid]))]
-    dim = int(src_emb.shape[1])
-    parts: list[tuple[np.ndarray, ...]] = []
-    start = 0
-    while start < len(order):
-        # grow the batch while the padded similarity block stays under the budget (sizes are sorted by ns)
-        ms = int(ns[order[start]])
-        end = start + 1
-        mt = int(nt[order[start]])
-        while end < len(order):
-            ms2 = max(ms, int(ns[order[end]]))
-            mt2 = max(mt, int(nt[order[end]]))
-            if (end - start + 1) * max(ms2 * mt2, (ms2 + mt2) * dim) > batch_elements:
-                break
-            ms, mt, end = ms2, mt2, end + 1
-        idx = order[start:end]
-        parts.append(_score_batch(src_emb, src_offsets, tgt_emb, tgt_offsets, idx, a_s, a_t, ns, nt, ms, mt,
-                                  floor, k, knn))
-        start = end
-    pair, src, tgt, cos, ks, kt = (np.concatenate(x) for x in zip(*parts, strict=True))
-    srt = np.lexsort((tgt, src, pair))
-    return Candidates(pair[srt], src[srt], tgt[srt], cos[srt], ks[srt], kt[srt])
+    se, te = _as_f32(src_emb), _as_f32(tgt_emb)
+    # chunks of consecutive article pairs holding about batch_elements similarities each
+    starts = np.unique(np.searchsorted(pos[1:], np.arange(0, total, max(1, int(batch_elements))), side="right"))
+    bounds = np.append(starts, len(a_s))
+    out: Candidates | None = None
+    if floor is None:  # every pair is a candidate: preallocate, write the similarities in place
+        knn_s = np.full(total, np.nan, dtype=np.float32)
+        knn_t = np.full(total, np.nan, dtype=np.float32) if knn else knn_s  # all-NaN columns share memory
+        out = Candidates(np.repeat(np.arange(len(a_s), dtype=np.int64), sizes), np.empty(total, np.int64),
+                         np.empty(total, np.int64), np.empty(total, np.float32), knn_s, knn_t)
+    parts: list[Candidates] = []
+    with _threads(threads):
+        for c in range(len(bounds) - 1):
+            p0, p1 = int(bounds[c]), int(bounds[c + 1])
+            lo, hi = int(pos[p0]), int(pos[p1])
+            if hi == lo:
+                continue
+            buf = out.cos[lo:hi] if out is not None else np.empty(hi - lo, dtype=np.float32)
+            _fill_sims(buf, se, src_offsets, te, tgt_offsets, a_s, a_t, pos, p0, p1)
+            flat = np.arange(hi - lo, dtype=np.int64) if floor is None else np.flatnonzero(buf >= floor)
+            pp = np.searchsorted(pos[p0 + 1 : p1 + 1], flat + lo, side="right") + p0
+            r = flat + lo - pos[pp]
+            i, j = r // nt[pp], r % nt[pp]
+            src = src_offsets[a_s[pp]] + i
+            tgt = tgt_offsets[a_t[pp]] + j
+            if knn:
+                row_knn, col_knn = _block_knn(buf, pos[p0:p1 + 1] - lo, ns[p0:p1], nt[p0:p1], k)
+                rk = row_knn[i + (np.cumsum(ns[p0:p1]) - ns[p0:p1])[pp - p0]]
+                ck = col_knn[j + (np.cumsum(nt[p0:p1]) - nt[p0:p1])[pp - p0]]
+            if out is not None:
+                out.src[lo:hi], out.tgt[lo:hi] = src, tgt
+                if knn:
+                    out.knn_src[lo:hi], out.knn_tgt[lo:hi] = rk, ck
+            else:
+                nanf = np.full(len(flat), np.nan, dtype=np.float32)
+                parts.append(Candidates(pp, src, tgt, buf[flat], rk if knn else nanf, ck if knn else nanf))
+    if out is not None:
+        return out
+    if not parts:
+        return Candidates.empty()
+    return Candidates(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                        ("pair", "src", "tgt", "cos", "knn_src", "knn_tgt")))
 
 
-def _score_batch(src_emb, src_offsets, tgt_emb, tgt_offsets, idx, a_s, a_t, ns, nt, ms, mt, floor, k, knn):
+def _fill_sims(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
+    """Row-major similarity block of each article pair p0..p1-1 into ``buf`` (one GEMM per pair, in place).
+
+    A loop over blocks, not rows: each iteration is one BLAS call on views of the (mapped) embeddings.
+    """
+    s0, s1 = so[a_s[p0:p1]].tolist(), so[a_s[p0:p1] + 1].tolist()
+    t0, t1 = to[a_t[p0:p1]].tolist(), to[a_t[p0:p1] + 1].tolist()
+    b = (pos[p0:p1 + 1] - pos[p0]).tolist()
+    for q in range(p1 - p0):
+        if b[q + 1] > b[q]:
+            np.matmul(se[s0[q]:s1[q]], te[t0[q]:t1[q]].T, out=buf[b[q]:b[q + 1]].reshape(s1[q] - s0[q], -1))
+
+
+def _block_knn(buf: np.ndarray, bpos: np.ndarray, ns: np.ndarray, nt: np.ndarray, k: int):
+    """Top-k means of every row and every column of the row-major blocks stored flat in ``buf``.
+
+    Returns ``(row_knn, col_knn)``, rows and columns numbered block after block. Each block's rows (and
+    columns) are scattered into one -inf-padded matrix, so one ``topk`` call serves the whole chunk.
+    """
     import torch
 
-    i_ar = np.arange(ms)
-    j_ar = np.arange(mt)
-    s_rows = src_offsets[a_s[idx]][:, None] + i_ar[None, :]
-    t_rows = tgt_offsets[a_t[idx]][:, None] + j_ar[None, :]
-    s_valid = i_ar[None, :] < ns[idx][:, None]
-    t_valid = j_ar[None, :] < nt[idx][:, None]
-    S = torch.from_numpy(np.ascontiguousarray(src_emb[np.where(s_valid, s_rows, 0)], dtype=np.float32))
-    T = torch.from_numpy(np.ascontiguousarray(tgt_emb[np.where(t_valid, t_rows, 0)], dtype=np.float32))
-    sims_t = torch.bmm(S, T.transpose(1, 2))  # batched GEMM: one BLAS call per batch, not per article pair
-    valid = s_valid[:, :, None] & t_valid[:, None, :]
-    sims_t.masked_fill_(torch.from_numpy(~valid), float("-inf"))
-    sims = sims_t.numpy()
-    keep = valid if floor is None else valid & (sims >= floor)
-    bb, ii, jj = np.nonzero(keep)
-    if knn:
-        row_knn = _topk_mean_t(sims_t, k, dim=2)[bb, ii]
-        col_knn = _topk_mean_t(sims_t, k, dim=1)[bb, jj]
-    else:
-        row_knn = col_knn = np.full(len(bb), np.nan, dtype=np.float32)
-    return (idx[bb], s_rows[bb, ii], t_rows[bb, jj], sims[bb, ii, jj], row_knn, col_knn)
+    sizes = ns * nt
+    blk = np.repeat(np.arange(len(ns)), sizes)
+    r = np.arange(len(buf), dtype=np.int64) - bpos[blk]
+    i, j = r // nt[blk], r % nt[blk]
+    row_base = np.cumsum(ns) - ns
+    col_base = np.cumsum(nt) - nt
+    vals = torch.from_numpy(buf)
+    row_pad = torch.full((int(ns.sum()), max(1, int(nt.max()))), float("-inf"), dtype=torch.float32)
+    row_pad[torch.from_numpy(row_base[blk] + i), torch.from_numpy(j)] = vals
+    col_pad = torch.full((int(nt.sum()), max(1, int(ns.max()))), float("-inf"), dtype=torch.float32)
+    col_pad[torch.from_numpy(col_base[blk] + j), torch.from_numpy(i)] = vals
+    return _topk_mean_t(row_pad, k, dim=1), _topk_mean_t(col_pad, k, dim=1)
 
 
 def _topk_mean_t(sims, k: int, dim: int) -> np.ndarray:
@@ -229,6 +298,125 @@ def _faiss_search(q: np.ndarray, pool: np.ndarray, k: int, index: str, nlist: in
     return dist
 
 
+def _day_layout(days: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(order, sorted_days)``; ``order`` is None when the rows are already in day order (used in place)."""
+    days = np.asarray(days, dtype=np.int64)
+    if np.all(days[1:] >= days[:-1]):
+        return None, days
+    order = np.argsort(days, kind="stable")
+    return order, days[order]
+
+
+def _day_rows(emb: np.ndarray, order: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` in day order: a view of a day-sorted (possibly memory-mapped) matrix, else a gather."""
+    return emb[lo:hi] if order is None else emb[order[lo:hi]]
+
+
+def window_knn_means(
+    src_emb: np.ndarray,
+    src_days: np.ndarray,
+    tgt_emb: np.ndarray,
+    tgt_days: np.ndarray,
+    window_days: int,
+    k: int = 4,
+    need_src: np.ndarray | None = None,
+    need_tgt: np.ndarray | None = None,
+    block_elements: int = 1 << 23,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact window kNN means for both languages: ``(knn_src, knn_tgt)``, one value per sentence.
+
+    ``knn_src[i]`` is the mean cosine of source sentence i's k nearest target sentences published within
+    ±``window_days`` of it (and vice versa; NaN for an empty pool or a sentence not asked for). ``need_*``
+    are boolean masks of the sentences whose value is wanted (default: all).
+
+    Blocked matrix products plus ``topk``: when most sentences are wanted, each (source day × target
+    window) similarity block is computed once and serves both directions (row top-k for the source
+    sentences, column top-k merged into a running top-k per target sentence), half the work of two
+    separate searches; otherwise each direction searches only its wanted sentences. Day-sorted (e.g.
+    memory-mapped) matrices are read in place; blocks hold at most about ``block_elements`` similarities.
+    """
+    src_emb, tgt_emb = _as_f32(src_emb), _as_f32(tgt_emb)
+    n_s, n_t = src_emb.shape[0], tgt_emb.shape[0]
+    need_s = np.ones(n_s, dtype=bool) if need_src is None else np.asarray(need_src, dtype=bool)
+    need_t = np.ones(n_t, dtype=bool) if need_tgt is None else np.asarray(need_tgt, dtype=bool)
+    out_s = np.full(n_s, np.nan, dtype=np.float32)
+    out_t = np.full(n_t, np.nan, dtype=np.float32)
+    if n_s == 0 or n_t == 0 or not (need_s.any() or need_t.any()):
+        return out_s, out_t
+    s_order, s_sd = _day_layout(src_days)
+    t_order, t_sd = _day_layout(tgt_days)
+    # work of each plan, in similarity entries: window sizes seen from every source / target sentence
+    w_of_s = np.searchsorted(t_sd, s_sd + window_days, "right") - np.searchsorted(t_sd, s_sd - window_days, "left")
+    w_of_t = np.searchsorted(s_sd, t_sd + window_days, "right") - np.searchsorted(s_sd, t_sd - window_days, "left")
+    ns_sorted = need_s if s_order is None else need_s[s_order]
+    nt_sorted = need_t if t_order is None else need_t[t_order]
+    shared = int(w_of_s.sum())
+    separate = int(w_of_s[ns_sorted].sum()) + int(w_of_t[nt_sorted].sum())
+    with _threads(threads):
+        if shared <= separate:
+            ks, kt = _window_topk(src_emb, s_order, s_sd, None, tgt_emb, t_order, t_sd, window_days, k,
+                                  block_elements, both=True)
+        else:
+            ks, _ = _window_topk(src_emb, s_order, s_sd, ns_sorted, tgt_emb, t_order, t_sd, window_days, k,
+                                 block_elements, both=False)
+            kt, _ = _window_topk(tgt_emb, t_order, t_sd, nt_sorted, src_emb, s_order, s_sd, window_days, k,
+                                 block_elements, both=False)
+    if s_order is None:
+        out_s[:] = ks
+    else:
+        out_s[s_order] = ks
+    if t_order is None:
+        out_t[:] = kt
+    else:
+        out_t[t_order] = kt
+    out_s[~need_s] = np.nan
+    out_t[~need_t] = np.nan
+    return out_s, out_t
+
+
+def _window_topk(q_emb, q_order, q_sd, q_need, p_emb, p_order, p_sd, window, k, block_elements, both):
+    """Row top-k means of day-ordered queries against their ±window pool slice (and, with ``both``,
+    the pool rows' top-k means against the queries, merged block after block). Results in day order."""
+    import torch
+
+    n_q, n_p = len(q_sd), len(p_sd)
+    row_knn = np.full(n_q, np.nan, dtype=np.float32)
+    run = torch.full((n_p, k), float("-inf"), dtype=torch.float32) if both else None
+    days, starts = np.unique(q_sd, return_index=True)
+    ends = np.append(starts[1:], n_q)
+    lo = np.searchsorted(p_sd, days - window, "left")
+    hi = np.searchsorted(p_sd, days + window, "right")
+    for d in range(len(days)):
+        p0, p1 = int(lo[d]), int(hi[d])
+        if p1 <= p0:
+            continue
+        rows = np.arange(starts[d], ends[d]) if q_need is None else starts[d] + np.flatnonzero(
+            q_need[starts[d]:ends[d]])
+        if len(rows) == 0:
+            continue
+        pool = _day_rows(p_emb, p_order, p0, p1)
+        step = max(1, block_elements // (p1 - p0))
+        for r0 in range(0, len(rows), step):
+            r = rows[r0:r0 + step]
+            q = q_emb[r[0]:r[-1] + 1] if q_order is None and r[-1] - r[0] + 1 == len(r) else \
+                q_emb[r if q_order is None else q_order[r]]
+            sims = torch.from_numpy(np.matmul(q, pool.T))
+            row_knn[r] = _topk_mean_t(sims, k, dim=1)
+            if run is not None:
+                col = torch.topk(sims, min(k, sims.shape[0]), dim=0).values.T
+                merged = torch.cat([run[p0:p1], col], dim=1)
+                run[p0:p1] = torch.topk(merged, k, dim=1).values
+    if run is None:
+        return row_knn, None
+    finite = torch.isfinite(run)
+    total = torch.where(finite, run, torch.zeros((), dtype=run.dtype)).sum(dim=1, dtype=torch.float64)
+    cnt = finite.sum(dim=1)
+    col_knn = (total / cnt.clamp(min=1)).to(torch.float32).numpy()
+    col_knn[cnt.numpy() == 0] = np.nan
+    return row_knn, col_knn
+
+
 def window_knn_for_candidates(
     cands: Candidates,
     src_emb: np.ndarray,
@@ -237,23 +425,37 @@ def window_knn_for_candidates(
     tgt_days: np.ndarray,
     window_days: int,
     k: int = 4,
-    index: Literal["flat", "ivf", "numpy"] = "flat",
+    index: Literal["matmul", "flat", "ivf", "numpy"] = "matmul",
     ivf_nlist: int = 1024,
     ivf_nprobe: int = 16,
+    threads: int | None = None,
 ) -> Candidates:
-    """Replace the kNN means by the window pool's (only for the sentences that occur in a candidate).
+    """Replace the kNN means by the window pool's (computed only for sentences that occur in a candidate).
 
-    ``src_days``/``tgt_days`` are per sentence (the publication day of its article).
+    ``src_days``/``tgt_days`` are per sentence (the publication day of its article). ``matmul`` (exact,
+    blocked products shared by both directions: :func:`window_knn_means`) is the default; ``flat`` (FAISS
+    ``IndexFlatIP``, exact), ``ivf`` (approximate) and ``numpy`` use :func:`knn_mean_window` per direction.
     """
     if len(cands) == 0:
         return cands
-    us, inv_s = np.unique(cands.src, return_inverse=True)
-    ut, inv_t = np.unique(cands.tgt, return_inverse=True)
-    ks = knn_mean_window(src_emb, src_days[us], tgt_emb, tgt_days, window_days, k, index, ivf_nlist,
-                         ivf_nprobe, q_index=us)
-    kt = knn_mean_window(tgt_emb, tgt_days[ut], src_emb, src_days, window_days, k, index, ivf_nlist,
-                         ivf_nprobe, q_index=ut)
-    return Candidates(cands.pair, cands.src, cands.tgt, cands.cos, ks[inv_s], kt[inv_t])
+    need_s = np.zeros(src_emb.shape[0], dtype=bool)
+    need_s[cands.src] = True
+    need_t = np.zeros(tgt_emb.shape[0], dtype=bool)
+    need_t[cands.tgt] = True
+    if index == "matmul":
+        ks, kt = window_knn_means(src_emb, src_days, tgt_emb, tgt_days, window_days, k, need_s, need_t,
+                                  threads=threads)
+    else:
+        with _threads(threads):
+            ks = np.full(len(need_s), np.nan, dtype=np.float32)
+            us = np.flatnonzero(need_s)
+            ks[us] = knn_mean_window(src_emb, np.asarray(src_days)[us], tgt_emb, tgt_days, window_days, k, index,
+                                     ivf_nlist, ivf_nprobe, q_index=us)
+            kt = np.full(len(need_t), np.nan, dtype=np.float32)
+            ut = np.flatnonzero(need_t)
+            kt[ut] = knn_mean_window(tgt_emb, np.asarray(tgt_days)[ut], src_emb, src_days, window_days, k, index,
+                                     ivf_nlist, ivf_nprobe, q_index=ut)
+    return Candidates(cands.pair, cands.src, cands.tgt, cands.cos, ks[cands.src], kt[cands.tgt])
 
 
 # ------------------------------------------------------------------------------------------ decisions
