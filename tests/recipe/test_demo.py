@@ -75,12 +75,12 @@ def test_demo_quick_end_to_end_on_bundled_sample(tmp_path, tiny_model_dir):
     run = json.loads((out / "run.json").read_text())
     assert {r["task"] for r in run["headline"]} and all("delta" in r for r in run["headline"])
     assert (out / "mine" / "pairs" / "lb-en.jsonl").stat().st_size > 0
-    assert (out / "model" / "modules.json").is_file()
+    assert (out / "demo-quick-finetuned" / "modules.json").is_file()
     # re-running resumes: mining stages skipped, the model reused, evaluation rows kept
-    mtime = (out / "model" / "model.safetensors").stat().st_mtime
+    mtime = (out / "demo-quick-finetuned" / "model.safetensors").stat().st_mtime
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert (out / "model" / "model.safetensors").stat().st_mtime == mtime
+    assert (out / "demo-quick-finetuned" / "model.safetensors").stat().st_mtime == mtime
     assert json.loads((out / "mine" / "report.json").read_text())["stages_run"] == []
 
 

@@ -316,7 +316,7 @@ def write_report(out_dir: Path, context: dict[str, Any], records: list[Any]) -> 
            + ", ".join(f"{k} {v:.1f}" for k, v in c["timings"].items()) + ".", "",
            _md_table(provenance, ["file", "sha256"]),
            "Versions: " + ", ".join(f"{k} {v}" for k, v in c["versions"].items()), "",
-           "Configs: `recipe.yaml` (this run), `mine/config.yaml`, `model/train_config.yaml`, "
+           "Configs: `recipe.yaml` (this run), `mine/config.yaml`, `<name>-finetuned/train_config.yaml`, "
            "`eval/eval_config.yaml`; all records in `eval/results.json`.", ""]
     md_path = atomic_write_text(out_dir / "report.md", "\n".join(md))
 

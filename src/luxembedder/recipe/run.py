@@ -177,7 +177,7 @@ def run_recipe(
     del mined
 
     t = stage("train")
-    model_dir = out / "model"
+    model_dir = out / f"{cfg.name}-finetuned"  # the folder name is the model's name in results
     train_cfg = cfg.training.model_copy(deep=True)
     if "model" not in cfg.training.model_fields_set:
         train_cfg.model = cfg.base_model
