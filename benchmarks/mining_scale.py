@@ -1,10 +1,13 @@
 """Article matching and sentence pairing at archive scale on synthetic embeddings (float32, 384-d).
 
 Default: 100k articles per language over ~4 years (70 per day), ~10 sentences each = 1M sentences per
-language. Embeddings are memory-mapped from .npy files (as the pipeline's embed stage writes them), so the
-peak RSS measured here is the working memory of matching + pairing + window margins beyond the page cache.
+language. Embeddings are memory-mapped from .npy files (as the pipeline's embed stage writes them) and read
+in place. Memory is reported three ways: the gross peak RSS of the process (``VmHWM``, which counts the
+mapped embedding pages once they are touched), the peak minus the RSS after imports (interpreter, numpy,
+torch, faiss), and the peak of anonymous memory (working memory, excluding file-backed mapped pages),
+sampled every 20 ms by a thread. ``--threads`` caps BLAS/OpenMP/torch threads for every stage.
 
-    .venv/bin/python benchmarks/mining_scale.py [--scale 0.1] [--dim 384] [--seed 0]
+    .venv/bin/python benchmarks/mining_scale.py [--scale 0.1] [--dim 384] [--seed 0] [--threads 1]
 """
 
 from __future__ import annotations
@@ -18,10 +21,45 @@ from pathlib import Path
 import numpy as np
 
 
-def _rss_mb() -> float:
-    import psutil
+def _status_mb() -> dict[str, float]:
+    """VmRSS, VmHWM, RssAnon, RssFile of this process in MiB (Linux ``/proc/self/status``)."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, val = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+            out[key] = int(val.split()[0]) / 1024.0
+    return out
 
-    return psutil.Process().memory_info().rss / 2**20
+
+class _Sampler:
+    """Peak of RssAnon / VmRSS sampled by a background thread."""
+
+    def __init__(self, every_s: float = 0.02) -> None:
+        import threading
+
+        self.peak_anon = self.peak_rss = 0.0
+        self._stop = threading.Event()
+        self._every = every_s
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self._every)
+
+    def sample(self) -> None:
+        st = _status_mb()
+        self.peak_anon = max(self.peak_anon, st["RssAnon"])
+        self.peak_rss = max(self.peak_rss, st["VmRSS"])
+
+    def __enter__(self) -> _Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
 
 
 def build(tmp: Path, n_articles: int, sents_per_article: int, dim: int, seed: int, days: int):
@@ -51,6 +89,8 @@ def build(tmp: Path, n_articles: int, sents_per_article: int, dim: int, seed: in
 
 
 def main() -> None:
+    from threadpoolctl import threadpool_limits
+
     from luxembedder.mining.matching import match_articles
     from luxembedder.mining.pipeline import mean_rows
     from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
@@ -59,6 +99,8 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/torch threads (set it on a shared CPU)")
+    ap.add_argument("--index", default="matmul", choices=["matmul", "flat", "ivf"], help="window kNN search")
     ap.add_argument("--no-margin", action="store_true", help="skip the window-pool margin step")
     args = ap.parse_args()
     n_articles = int(100_000 * args.scale)
@@ -75,50 +117,53 @@ def main() -> None:
                                                            days).result()
         t_build = time.perf_counter() - t0
         import faiss  # noqa: F401  (imported before the baseline, as the pipeline has it loaded)
-        import torch  # noqa: F401
+        import torch
+
+        threadpool_limits(args.threads)
+        torch.set_num_threads(args.threads)
         se = np.load(paths["src_sent"], mmap_mode="r")
         te = np.load(paths["tgt_sent"], mmap_mode="r")
-        emb_bytes = se.nbytes + te.nbytes
-        rss0 = _rss_mb()
-        import psutil
-
-        proc = psutil.Process()
-        peak = [rss0]
-
-        def sample() -> None:
-            peak[0] = max(peak[0], proc.memory_info().rss / 2**20)
-
-        t0 = time.perf_counter()
-        a_src = mean_rows(se, offsets)
-        a_tgt = mean_rows(te, offsets)
-        t_mean = time.perf_counter() - t0
-        sample()
-        m = match_articles(a_src, src_days, a_tgt, tgt_days, 1, 0.5)
-        t_match = time.perf_counter() - t0
-        sample()
-        t0 = time.perf_counter()
-        c = candidate_pairs(se, offsets, te, offsets, m.src, m.tgt, knn=False)
-        t_pair = time.perf_counter() - t0
-        sample()
-        t_margin = 0.0
-        if not args.no_margin:
+        emb_mb = (se.nbytes + te.nbytes) / 2**20
+        base = _status_mb()
+        times = {}
+        with _Sampler() as sampler:
             t0 = time.perf_counter()
-            sday = np.repeat(src_days, np.diff(offsets))
-            tday = np.repeat(tgt_days, np.diff(offsets))
-            c = window_knn_for_candidates(c, se, sday, te, tday, 1, k=4)
-            t_margin = time.perf_counter() - t0
-            sample()
-        from luxembedder.utils.provenance import peak_rss_mb
-
+            a_src = mean_rows(se, offsets)
+            a_tgt = mean_rows(te, offsets)
+            times["article_embeddings_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            m = match_articles(a_src, src_days, a_tgt, tgt_days, 1, 0.5)
+            times["match_s"] = time.perf_counter() - t0
+            del a_src, a_tgt
+            t0 = time.perf_counter()
+            c = candidate_pairs(se, offsets, te, offsets, m.src, m.tgt, knn=False, threads=args.threads)
+            times["pairing_s"] = time.perf_counter() - t0
+            if not args.no_margin:
+                t0 = time.perf_counter()
+                sday = np.repeat(src_days, np.diff(offsets))
+                tday = np.repeat(tgt_days, np.diff(offsets))
+                c = window_knn_for_candidates(c, se, sday, te, tday, 1, k=4, index=args.index, threads=args.threads)
+                times["margin_s"] = time.perf_counter() - t0
+                n_margin = int(np.isfinite(c.margin).sum())
+        end = _status_mb()
+        peak = end["VmHWM"]
         out = {
+            "threads": args.threads, "index": args.index,
             "articles_per_language": n_articles, "days": days, "sentences_per_language": int(offsets[-1]),
-            "dim": args.dim, "embedding_matrices_mb": round(emb_bytes / 2**20, 1),
+            "dim": args.dim, "embedding_matrices_mb": round(emb_mb, 1),
             "article_matches": len(m), "correct_matches": int((m.src == m.tgt).sum()), "candidates": len(c),
-            "build_s": round(t_build, 1), "article_embeddings_s": round(t_mean, 1), "match_s": round(t_match - t_mean, 1), "pairing_s": round(t_pair, 1),
-            "margin_s": round(t_margin, 1), "rss_before_mb": round(rss0, 1),
-            "peak_rss_sampled_mb": round(peak[0], 1), "peak_rss_process_mb": round(peak_rss_mb(), 1),
-            "peak_over_embeddings": round(peak_rss_mb() / (emb_bytes / 2**20), 2),
-            "peak_minus_baseline_over_embeddings": round((peak_rss_mb() - rss0) / (emb_bytes / 2**20), 2),
+            "candidates_with_margin": None if args.no_margin else n_margin,
+            "build_s": round(t_build, 1), **{k: round(v, 1) for k, v in times.items()},
+            "total_s": round(sum(times.values()), 1),
+            "rss_after_imports_mb": round(base["VmRSS"], 1),
+            "peak_rss_gross_mb": round(peak, 1),
+            "peak_rss_net_mb": round(peak - base["VmRSS"], 1),
+            "peak_anon_mb": round(sampler.peak_anon, 1),
+            "anon_after_imports_mb": round(base["RssAnon"], 1),
+            "file_backed_rss_at_end_mb": round(end["RssFile"], 1),
+            "gross_over_embeddings": round(peak / emb_mb, 2),
+            "net_over_embeddings": round((peak - base["VmRSS"]) / emb_mb, 2),
+            "anon_net_over_embeddings": round((sampler.peak_anon - base["RssAnon"]) / emb_mb, 2),
         }
         print(json.dumps(out, indent=2))
 

@@ -64,14 +64,17 @@ def best_in_window(
     if n == 0 or c_emb.shape[0] == 0:
         return best, best_cos
     c_days = np.asarray(c_days, dtype=np.int64)
-    c_order = np.argsort(c_days, kind="stable")
-    c_sorted = np.ascontiguousarray(c_emb[c_order], dtype=np.float32)
+    if np.all(c_days[1:] >= c_days[:-1]):  # already in day order: window slices are views, no copy
+        c_order, c_sorted = np.arange(len(c_days)), c_emb
+    else:
+        c_order = np.argsort(c_days, kind="stable")
+        c_sorted = np.ascontiguousarray(c_emb[c_order], dtype=np.float32)
     order, bounds, lo, hi = day_slices(q_days, c_days[c_order], window_days)
     for i in range(len(lo)):
         if hi[i] <= lo[i]:
             continue
         rows = order[bounds[i] : bounds[i + 1]]
-        sims = q_emb[rows] @ c_sorted[lo[i] : hi[i]].T
+        sims = np.asarray(q_emb[rows] @ c_sorted[lo[i] : hi[i]].T, dtype=np.float32)
         arg = np.argmax(sims, axis=1)
         best[rows] = c_order[lo[i] + arg]
         best_cos[rows] = sims[np.arange(len(rows)), arg]
