@@ -145,6 +145,9 @@ def main() -> None:
                 c = window_knn_for_candidates(c, se, sday, te, tday, 1, k=4, index=args.index, threads=args.threads)
                 times["margin_s"] = time.perf_counter() - t0
                 n_margin = int(np.isfinite(c.margin).sum())
+                # similarity entries of one (source day x target window) pass: both directions share them
+                win = np.searchsorted(tday, sday + 1, "right") - np.searchsorted(tday, sday - 1, "left")
+                margin_gflop = 2.0 * args.dim * float(win.sum()) / 1e9
         end = _status_mb()
         peak = end["VmHWM"]
         out = {
@@ -153,6 +156,9 @@ def main() -> None:
             "dim": args.dim, "embedding_matrices_mb": round(emb_mb, 1),
             "article_matches": len(m), "correct_matches": int((m.src == m.tgt).sum()), "candidates": len(c),
             "candidates_with_margin": None if args.no_margin else n_margin,
+            "pairing_gflop_per_s": round(2.0 * args.dim * len(c) / 1e9 / times["pairing_s"], 1),
+            "margin_gflop_per_s": None if args.no_margin or args.index != "matmul" else
+            round(margin_gflop / times["margin_s"], 1),
             "build_s": round(t_build, 1), **{k: round(v, 1) for k, v in times.items()},
             "total_s": round(sum(times.values()), 1),
             "rss_after_imports_mb": round(base["VmRSS"], 1),

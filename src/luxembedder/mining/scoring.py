@@ -8,8 +8,9 @@ be changed without recomputing anything.
 Margin: ``margin(x, y) = cos(x, y) / ((knn(x) + knn(y)) / 2)`` where ``knn(x)`` is the mean cosine of x's
 k nearest neighbours in the pool of the other language. The pool is either every sentence of the
 ±N-day window in the other language (``window``, the meaningful pool for comparable news) or the
-sentences of the article pair itself (``article``). Window pools are searched with FAISS (exact
-``IndexFlatIP`` by default, ``IndexIVFFlat`` optionally).
+sentences of the article pair itself (``article``). Window pools are searched exactly by blocked matrix
+products per publication day, each (source day × target window) block serving both directions
+(``matmul``, the default), or with FAISS (exact ``IndexFlatIP``, approximate ``IndexIVFFlat``).
 """
 
 from __future__ import annotations
@@ -58,21 +59,6 @@ class Candidates:
         i = np.zeros(0, dtype=np.int64)
         f = np.zeros(0, dtype=np.float32)
         return cls(i, i.copy(), i.copy(), f, f.copy(), f.copy())
-
-
-def _topk_mean(sims: np.ndarray, k: int, axis: int) -> np.ndarray:
-    """Mean of the k largest values along an axis (k clipped to the axis length; -inf entries ignored)."""
-    n = sims.shape[axis]
-    if n == 0:
-        return np.full(sims.shape[:axis] + sims.shape[axis + 1 :], np.nan, dtype=np.float32)
-    kk = min(k, n)
-    part = -np.partition(-sims, kk - 1, axis=axis)
-    top = np.take(part, np.arange(kk), axis=axis)
-    finite = np.isfinite(top)
-    total = np.where(finite, top, 0.0).sum(axis=axis)
-    cnt = finite.sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan).astype(np.float32)
 
 
 def _threads(threads: int | None):
@@ -233,6 +219,20 @@ def _topk_mean_t(sims, k: int, dim: int) -> np.ndarray:
     return out
 
 
+def _day_layout(days: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(order, sorted_days)``; ``order`` is None when the rows are already in day order (used in place)."""
+    days = np.asarray(days, dtype=np.int64)
+    if np.all(days[1:] >= days[:-1]):
+        return None, days
+    order = np.argsort(days, kind="stable")
+    return order, days[order]
+
+
+def _day_rows(emb: np.ndarray, order: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` in day order: a view of a day-sorted (possibly memory-mapped) matrix, else a gather."""
+    return emb[lo:hi] if order is None else emb[order[lo:hi]]
+
+
 def knn_mean_window(
     q_emb: np.ndarray,
     q_days: np.ndarray,
@@ -248,7 +248,8 @@ def knn_mean_window(
     """Mean cosine of each query's k nearest pool vectors published within ±window days (NaN: empty pool).
 
     ``q_index`` selects the query rows of ``q_emb`` (gathered one day at a time, so a memory-mapped matrix
-    is never copied whole); ``q_days`` is then per selected query. A day-sorted pool is used in place.
+    is never copied whole); ``q_days`` is then per selected query. A day-sorted pool is read in place, an
+    unsorted one gathered one window at a time.
 
     ``flat`` uses FAISS ``IndexFlatIP`` (exact); ``ivf`` uses ``IndexIVFFlat`` when a window's pool has at
     least 39 × nlist vectors (FAISS's training minimum), exact search otherwise; ``numpy`` is the
@@ -258,19 +259,14 @@ def knn_mean_window(
     out = np.full(n, np.nan, dtype=np.float32)
     if n == 0 or pool_emb.shape[0] == 0:
         return out
-    pool_days = np.asarray(pool_days, dtype=np.int64)
-    if np.all(pool_days[1:] >= pool_days[:-1]):
-        p_order, p_sorted = np.arange(len(pool_days)), pool_emb
-    else:
-        p_order = np.argsort(pool_days, kind="stable")
-        p_sorted = np.ascontiguousarray(pool_emb[p_order], dtype=np.float32)
-    order, bounds, lo, hi = day_slices(q_days, pool_days[p_order], window_days)
+    p_order, p_sd = _day_layout(pool_days)
+    order, bounds, lo, hi = day_slices(q_days, p_sd, window_days)
     for i in range(len(lo)):
         if hi[i] <= lo[i]:
             continue
         rows = order[bounds[i] : bounds[i + 1]]
         q = np.ascontiguousarray(q_emb[rows if q_index is None else q_index[rows]], dtype=np.float32)
-        pool = np.ascontiguousarray(p_sorted[lo[i] : hi[i]], dtype=np.float32)
+        pool = np.ascontiguousarray(_day_rows(pool_emb, p_order, int(lo[i]), int(hi[i])), dtype=np.float32)
         kk = min(k, pool.shape[0])
         if index == "numpy":
             sims = q @ pool.T
@@ -296,20 +292,6 @@ def _faiss_search(q: np.ndarray, pool: np.ndarray, k: int, index: str, nlist: in
         idx.add(pool)
     dist, _ = idx.search(q, k)
     return dist
-
-
-def _day_layout(days: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """``(order, sorted_days)``; ``order`` is None when the rows are already in day order (used in place)."""
-    days = np.asarray(days, dtype=np.int64)
-    if np.all(days[1:] >= days[:-1]):
-        return None, days
-    order = np.argsort(days, kind="stable")
-    return order, days[order]
-
-
-def _day_rows(emb: np.ndarray, order: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo:hi`` in day order: a view of a day-sorted (possibly memory-mapped) matrix, else a gather."""
-    return emb[lo:hi] if order is None else emb[order[lo:hi]]
 
 
 def window_knn_means(
