@@ -240,5 +240,9 @@ def test_candidate_pairs_float64_input_and_large_pair() -> None:
     assert len(c) == 37 * 30 + 3 * 30 and c.pair[: 37 * 30].tolist() == [0] * (37 * 30)
     sims = se[3:40] @ te.T
     np.testing.assert_allclose(c.cos[: 37 * 30], sims.ravel(), atol=1e-6)
-    np.testing.assert_allclose(c.knn_src[:30], np.sort(sims[0])[-2:].mean(), atol=1e-6)
+    sims2 = se[:3] @ te.T
+    row_ref = np.concatenate([np.repeat(np.sort(s, axis=1)[:, -2:].mean(1), 30) for s in (sims, sims2)])
+    col_ref = np.concatenate([np.tile(np.sort(s, axis=0)[-2:].mean(0), len(s)) for s in (sims, sims2)])
+    np.testing.assert_allclose(c.knn_src, row_ref, atol=1e-6)  # rows of 30, columns of 37 and of 3
+    np.testing.assert_allclose(c.knn_tgt, col_ref, atol=1e-6)
     assert c.cos.dtype == np.float32

@@ -98,7 +98,7 @@ def candidate_pairs(
     pair_tgt_article: np.ndarray,
     floor: float | None = None,
     k: int = 4,
-    batch_elements: int = 1 << 22,
+    batch_elements: int = 1 << 20,
     knn: bool = True,
     threads: int | None = 1,
 ) -> Candidates:
@@ -186,23 +186,39 @@ def _fill_sims(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
 def _block_knn(buf: np.ndarray, bpos: np.ndarray, ns: np.ndarray, nt: np.ndarray, k: int):
     """Top-k means of every row and every column of the row-major blocks stored flat in ``buf``.
 
-    Returns ``(row_knn, col_knn)``, rows and columns numbered block after block. Each block's rows (and
-    columns) are scattered into one -inf-padded matrix, so one ``topk`` call serves the whole chunk.
+    Returns ``(row_knn, col_knn)``, rows and columns numbered block after block (see :func:`_segment_knn`).
     """
-    import torch
-
-    sizes = ns * nt
-    blk = np.repeat(np.arange(len(ns)), sizes)
+    blk = np.repeat(np.arange(len(ns)), ns * nt)
     r = np.arange(len(buf), dtype=np.int64) - bpos[blk]
     i, j = r // nt[blk], r % nt[blk]
     row_base = np.cumsum(ns) - ns
     col_base = np.cumsum(nt) - nt
-    vals = torch.from_numpy(buf)
-    row_pad = torch.full((int(ns.sum()), max(1, int(nt.max()))), float("-inf"), dtype=torch.float32)
-    row_pad[torch.from_numpy(row_base[blk] + i), torch.from_numpy(j)] = vals
-    col_pad = torch.full((int(nt.sum()), max(1, int(ns.max()))), float("-inf"), dtype=torch.float32)
-    col_pad[torch.from_numpy(col_base[blk] + j), torch.from_numpy(i)] = vals
-    return _topk_mean_t(row_pad, k, dim=1), _topk_mean_t(col_pad, k, dim=1)
+    rows = _segment_knn(buf, row_base[blk] + i, j, np.repeat(nt, ns), k)
+    cols = _segment_knn(buf, col_base[blk] + j, i, np.repeat(ns, nt), k)
+    return rows, cols
+
+
+def _segment_knn(vals: np.ndarray, seg: np.ndarray, at: np.ndarray, seg_len: np.ndarray, k: int) -> np.ndarray:
+    """Mean of the k largest values of each segment (value ``vals[e]`` sits at ``at[e]`` in segment
+    ``seg[e]``). Segments are padded with -inf to the next power of two of their length and each width
+    class goes through one ``topk`` call, so padding at most doubles the work whatever the length mix."""
+    import torch
+
+    out = np.full(len(seg_len), np.nan, dtype=np.float32)
+    width = np.left_shift(1, np.ceil(np.log2(np.maximum(seg_len, 1))).astype(np.int64))
+    cls_of_elem = width[seg]
+    order = np.argsort(cls_of_elem, kind="stable")
+    classes, starts = np.unique(cls_of_elem[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    local = np.full(len(seg_len), -1, dtype=np.int64)
+    for w, e0, e1 in zip(classes.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        segs = np.flatnonzero(width == w)
+        local[segs] = np.arange(len(segs))
+        el = order[e0:e1]
+        pad = np.full((len(segs), w), -np.inf, dtype=np.float32)
+        pad[local[seg[el]], at[el]] = vals[el]
+        out[segs] = _topk_mean_t(torch.from_numpy(pad), k, dim=1)
+    return out
 
 
 def _topk_mean_t(sims, k: int, dim: int) -> np.ndarray:
@@ -358,13 +374,14 @@ def window_knn_means(
 
 
 def _window_topk(q_emb, q_order, q_sd, q_need, p_emb, p_order, p_sd, window, k, block_elements, both):
-    """Row top-k means of day-ordered queries against their ±window pool slice (and, with ``both``,
-    the pool rows' top-k means against the queries, merged block after block). Results in day order."""
-    import torch
+    """Row top-k means of day-ordered queries against their ±window pool slice (and, with ``both``, the
+    pool rows' top-k means against the queries, accumulated block after block). Results in day order.
 
+    The selection runs in FAISS's k-heaps (``HeapArray.addn``: a threshold test per value, far cheaper
+    than a sort or ``topk`` on every block); a running heap per pool row merges the blocks."""
     n_q, n_p = len(q_sd), len(p_sd)
     row_knn = np.full(n_q, np.nan, dtype=np.float32)
-    run = torch.full((n_p, k), float("-inf"), dtype=torch.float32) if both else None
+    col = _KHeaps(n_p, k) if both else None
     days, starts = np.unique(q_sd, return_index=True)
     ends = np.append(starts[1:], n_q)
     lo = np.searchsorted(p_sd, days - window, "left")
@@ -383,20 +400,43 @@ def _window_topk(q_emb, q_order, q_sd, q_need, p_emb, p_order, p_sd, window, k, 
             r = rows[r0:r0 + step]
             q = q_emb[r[0]:r[-1] + 1] if q_order is None and r[-1] - r[0] + 1 == len(r) else \
                 q_emb[r if q_order is None else q_order[r]]
-            sims = torch.from_numpy(np.matmul(q, pool.T))
-            row_knn[r] = _topk_mean_t(sims, k, dim=1)
-            if run is not None:
-                col = torch.topk(sims, min(k, sims.shape[0]), dim=0).values.T
-                merged = torch.cat([run[p0:p1], col], dim=1)
-                run[p0:p1] = torch.topk(merged, k, dim=1).values
-    if run is None:
-        return row_knn, None
-    finite = torch.isfinite(run)
-    total = torch.where(finite, run, torch.zeros((), dtype=run.dtype)).sum(dim=1, dtype=torch.float64)
-    cnt = finite.sum(dim=1)
-    col_knn = (total / cnt.clamp(min=1)).to(torch.float32).numpy()
-    col_knn[cnt.numpy() == 0] = np.nan
-    return row_knn, col_knn
+            sims = np.matmul(q, pool.T)  # (len(r), p1 - p0), C-contiguous float32
+            heaps = _KHeaps(len(r), k)
+            heaps.add(sims, 0)
+            row_knn[r] = heaps.mean()
+            if col is not None:
+                col.add(np.ascontiguousarray(sims.T), p0)
+    return row_knn, (col.mean() if col is not None else None)
+
+
+class _KHeaps:
+    """``n`` min-heaps keeping the k largest values each (FAISS ``float_minheap_array_t``)."""
+
+    def __init__(self, n: int, k: int) -> None:
+        import faiss
+
+        self._faiss = faiss
+        self.val = np.empty((n, k), dtype=np.float32)
+        self.ids = np.empty((n, k), dtype=np.int64)
+        h = faiss.float_minheap_array_t()
+        h.k, h.nh = k, n
+        h.val, h.ids = faiss.swig_ptr(self.val), faiss.swig_ptr(self.ids)
+        h.heapify()
+        self._h = h
+
+    def add(self, block: np.ndarray, first: int) -> None:
+        """Offer row i of a C-contiguous float32 ``block`` to heap ``first + i``."""
+        n, m = block.shape
+        if n and m:
+            self._h.addn(m, self._faiss.swig_ptr(block), 0, first, n)
+
+    def mean(self) -> np.ndarray:
+        """Mean of each heap's values (fewer than k when fewer were offered; NaN when none)."""
+        filled = self.ids >= 0
+        cnt = filled.sum(axis=1)
+        total = np.where(filled, self.val, 0.0).sum(axis=1, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan).astype(np.float32)
 
 
 def window_knn_for_candidates(
