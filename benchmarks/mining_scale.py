@@ -150,6 +150,11 @@ def main() -> None:
                 margin_gflop = 2.0 * args.dim * float(win.sum()) / 1e9
         end = _status_mb()
         peak = end["VmHWM"]
+        x = np.random.default_rng(0).standard_normal((2048, args.dim)).astype(np.float32)
+        x @ x.T
+        t0 = time.perf_counter()
+        x @ x.T
+        matmul_peak = 2 * 2048 * 2048 * args.dim / (time.perf_counter() - t0) / 1e9
         out = {
             "threads": args.threads, "index": args.index,
             "articles_per_language": n_articles, "days": days, "sentences_per_language": int(offsets[-1]),
@@ -159,6 +164,7 @@ def main() -> None:
             "pairing_gflop_per_s": round(2.0 * args.dim * len(c) / 1e9 / times["pairing_s"], 1),
             "margin_gflop_per_s": None if args.no_margin or args.index != "matmul" else
             round(margin_gflop / times["margin_s"], 1),
+            "matmul_gflop_per_s": round(matmul_peak, 1),
             "build_s": round(t_build, 1), **{k: round(v, 1) for k, v in times.items()},
             "total_s": round(sum(times.values()), 1),
             "rss_after_imports_mb": round(base["VmRSS"], 1),

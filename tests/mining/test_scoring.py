@@ -117,6 +117,12 @@ def test_candidate_pairs_equal_loop_reference() -> None:
         np.testing.assert_allclose(c.margin[ok], margin_ref[ok], rtol=1e-5, atol=1e-6)
     floored = candidate_pairs(se, so, te, to, pa_s, pa_t, floor=0.3, k=3)
     assert len(floored) == sum(r[3] >= 0.3 for r in ref)
+    # chunks scored by two threads: the same rows in the same order
+    for fl in (None, 0.3):
+        one = candidate_pairs(se, so, te, to, pa_s, pa_t, floor=fl, k=3, batch_elements=50)
+        two = candidate_pairs(se, so, te, to, pa_s, pa_t, floor=fl, k=3, batch_elements=50, threads=2)
+        for f in ("pair", "src", "tgt", "cos", "knn_src", "knn_tgt"):
+            np.testing.assert_array_equal(getattr(one, f), getattr(two, f))
 
 
 def test_window_knn_faiss_equals_numpy_and_loop() -> None:

@@ -132,8 +132,10 @@ class ScoringConfig(BaseConfig):
     candidate_floor: float | None = None
     """Store only candidates with cosine ≥ this (None = every sentence pair of every matched article pair)."""
     threads: int | None = Field(None, gt=0)
-    """BLAS/OpenMP/torch threads while scoring (None: the libraries' defaults, except one thread for the
-    small per-article-pair products, which is fastest there). Set it on a shared CPU."""
+    """Threads while scoring: BLAS/OpenMP threads of the window-kNN products, and chunks of article pairs
+    scored at once (each small per-pair product always runs on one BLAS thread). None: the libraries'
+    defaults and one chunk at a time. Set it explicitly on a shared CPU (oversubscribed BLAS threads were
+    3× slower there)."""
 
 
 class FilterConfig(BaseConfig):

@@ -335,7 +335,7 @@ def mine(
             te = np.asarray(s_emb[tl], dtype=np.float32)
             c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
                                 m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
-                                knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads or 1)
+                                knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads)
             if need_margin and sc.neighbour_pool == "window":
                 c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
                                               sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe,
