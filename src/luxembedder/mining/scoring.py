@@ -113,7 +113,7 @@ def candidate_pairs(
 
     ``knn_src``/``knn_tgt`` hold the in-article-pair kNN means (the ``article`` neighbour pool; NaN when
     ``knn=False``); ``floor`` keeps only candidates with cosine ≥ floor. Each product runs on one BLAS
-    thread (threading such small products only adds synchronisation; under CPU contention it was 50×
+    thread (threading such small products only adds synchronisation; under CPU contention it was ~100×
     slower); ``threads`` > 1 scores that many chunks at once in a thread pool instead.
     """
     a_s = np.asarray(pair_src_article, dtype=np.int64)
