@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         ctx: typer.Context,
-        quick: bool = typer.Option(False, "--quick", help="Smoke version: small collection, 30 steps, 2 tasks."),
+        quick: bool = typer.Option(False, "--quick", help="Smoke version: small collection, 12 steps, one task."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/demo)."),
         model: str | None = typer.Option(None, "--model", "-m", help="Base model (default me5-small)."),
         config: Path | None = typer.Option(None, "--config", "-c", help="Recipe YAML instead of the demo's."),
