@@ -64,11 +64,15 @@ def sample_task_specs() -> dict[str, str]:
     }
 
 
+def _has_data(settings: Settings) -> bool:
+    return settings.data_dir is not None and settings.data_dir.is_dir()
+
+
 def prepare_collection(cfg: RecipeConfig, out_dir: Path, settings: Settings) -> Collection:
     """Resolve the configured collection (building the NTREX benchmark once, seeded)."""
     source = cfg.collection.source
     if source == "auto":
-        source = "ntrex" if settings.data_dir is not None else "sample"
+        source = "ntrex" if _has_data(settings) else "sample"
     if source == "files":
         if not cfg.collection.articles:
             raise ConfigError("collection.source is 'files' but collection.articles is empty")
@@ -193,7 +197,7 @@ def run_recipe(
 
     t = stage("evaluate")
     eval_dir = out / "eval"
-    if settings.data_dir is not None and collection.kind != "sample":
+    if _has_data(settings) and collection.kind != "sample":
         tasks = list(cfg.evaluation.tasks)
         eval_data = "the real benchmark suite from the data directory"
     else:
