@@ -23,6 +23,7 @@ from luxembedder.config import BaseConfig
 from luxembedder.errors import MissingDataError
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from luxembedder.utils.plotting import pyplot, save_png
 
 logger = logging.getLogger(__name__)
 
@@ -166,17 +167,8 @@ def change_table(first: dict[str, Any], second: dict[str, Any], reference: str) 
     return rows
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_heatmap(record: dict[str, Any], path: Path, title: str) -> Path:
-    plt = _plt()
+    plt = pyplot()
     langs = record["languages"]
     m = np.asarray(record["matrix"])
     fig, ax = plt.subplots(figsize=(0.42 * len(langs) + 2.5, 0.42 * len(langs) + 1.8))
@@ -190,15 +182,12 @@ def plot_heatmap(record: dict[str, Any], path: Path, title: str) -> Path:
     fig.colorbar(im, ax=ax, fraction=0.046)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_png(fig, path, dpi=130)
 
 
 def plot_layers(records: list[dict[str, Any]], reference: str, path: Path) -> Path:
     """Mean CKA with ``reference`` per layer, one line per model ("final" drawn as the last point)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for model in dict.fromkeys(r["model"] for r in records):
         recs = [r for r in records if r["model"] == model]
@@ -210,14 +199,11 @@ def plot_layers(records: list[dict[str, Any]], reference: str, path: Path) -> Pa
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_png(fig, path, dpi=130)
 
 
 def plot_change(rows: list[dict[str, Any]], reference: str, path: Path, title: str) -> Path:
-    plt = _plt()
+    plt = pyplot()
     langs = [r["language"].split("_")[0] for r in rows]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(0.38 * len(rows) + 3, 4))
@@ -229,10 +215,7 @@ def plot_change(rows: list[dict[str, Any]], reference: str, path: Path, title: s
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_png(fig, path, dpi=130)
 
 
 def _markdown_table(rows: list[dict[str, Any]]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from luxembedder.utils.io import atomic_write_text
+from luxembedder.utils.plotting import pyplot, save_png
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +30,6 @@ SECTIONS = (
     "Base vs fine-tuned",
     "Provenance",
 )
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _record_get(r: Any, key: str) -> Any:
@@ -83,7 +75,7 @@ def _funnel_chart(report: dict[str, Any], out: Path) -> Path | None:
     steps_by_pair = {p: s.get("steps", []) for p, s in (report.get("selection") or {}).items()}
     if not steps_by_pair:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(steps_by_pair), figsize=(6 * len(steps_by_pair), 3.6), squeeze=False)
     for ax, (pair, steps) in zip(axes[0], steps_by_pair.items(), strict=True):
         cand = report.get("candidates", {}).get(pair, {})
@@ -97,10 +89,7 @@ def _funnel_chart(report: dict[str, Any], out: Path) -> Path | None:
             ax.text(v, yi, f" {v}", va="center", fontsize=8)
         ax.set_title(f"{pair}: sentence-pair funnel")
     fig.tight_layout()
-    path = out / "funnel.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, out / "funnel.png")
 
 
 def _training_chart(log: list[dict[str, Any]], out: Path) -> Path | None:
@@ -109,7 +98,7 @@ def _training_chart(log: list[dict[str, Any]], out: Path) -> Path | None:
            and isinstance(v, int | float)]
     if not pts:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     ax.plot(*zip(*pts, strict=True), marker=".", label="training loss")
     ax.set_xlabel("step")
@@ -122,17 +111,14 @@ def _training_chart(log: list[dict[str, Any]], out: Path) -> Path | None:
     ax.set_title("training curve")
     fig.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    path = out / "training.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, out / "training.png")
 
 
 def _scores_chart(rows: list[dict[str, Any]], out: Path) -> Path | None:
     rows = [r for r in rows if "base" in r and "fine-tuned" in r]
     if not rows:
         return None
-    plt = _plt()
+    plt = pyplot()
     labels = [f"{r['task']}\n{r['subset']}" if r["subset"] != "default" else r["task"] for r in rows]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(max(6.5, 1.1 * len(rows)), 3.8))
@@ -148,10 +134,7 @@ def _scores_chart(rows: list[dict[str, Any]], out: Path) -> Path | None:
     ax.legend(fontsize=8)
     ax.set_title("base vs fine-tuned")
     fig.tight_layout()
-    path = out / "scores.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, out / "scores.png")
 
 
 def _example_pairs(mining_dir: Path, scoring: str, n: int = 5) -> dict[str, list[dict[str, Any]]]:
