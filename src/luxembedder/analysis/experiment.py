@@ -796,9 +796,9 @@ def render_markdown(result: ExperimentResult) -> str:
 
 def plot_gains(result: ExperimentResult, out: Path) -> list[Path]:
     """One bar chart per metric: gain over base per language and condition (error bars: sd over seeds)."""
-    from luxembedder.analysis.alignment import _plt
+    from luxembedder.utils.plotting import pyplot, save_png
 
-    plt = _plt()
+    plt = pyplot()
     paths = []
     for kind in sorted({r.metric for r in result.rows}):
         rows = [r for r in result.rows if r.metric == kind]
@@ -813,10 +813,5 @@ def plot_gains(result: ExperimentResult, out: Path) -> list[Path]:
         ax.set_ylabel(f"gain over base ({kind})")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120)
-        plt.close(fig)
-        path = out / f"gains_{kind.replace('/', '_')}.png"
-        atomic_write_bytes(path, buf.getvalue())
-        paths.append(path)
+        paths.append(save_png(fig, out / f"gains_{kind.replace('/', '_')}.png", dpi=120))
     return paths

@@ -15,7 +15,7 @@ import numpy as np
 
 from luxembedder.evaluation.metrics import paired_bootstrap
 from luxembedder.evaluation.results import ResultRecord
-from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from luxembedder.utils.io import atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,9 @@ def _safe(name: str) -> str:
 
 def bar_chart(task: str, records: list[ResultRecord], path: Path) -> Path | None:
     """Grouped horizontal bars: one group per (subset, protocol), one bar per model, CI as error bars."""
-    import matplotlib
+    from luxembedder.utils.plotting import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     groups = _grouped(records).get(task)
     if not groups:
         return None
@@ -109,12 +107,7 @@ def bar_chart(task: str, records: list[ResultRecord], path: Path) -> Path | None
     ax.set_xlim(0, 100)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
+    return save_png(fig, path, dpi=110)
 
 
 def write_reports(records: list[ResultRecord], out_dir: str | Path, title: str = "luxembedder evaluation") -> dict[str, Path]:

@@ -56,11 +56,9 @@ def pair_filter_steps(cfg: MiningConfig, t1: np.ndarray, t2: np.ndarray, score: 
 
 
 def _histogram(path: Path, pair: str, cos: np.ndarray, margin: np.ndarray, accepted: np.ndarray) -> None:
-    import matplotlib
+    from luxembedder.utils.plotting import pyplot, save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, vals, name in ((axes[0], cos, "cosine"), (axes[1], margin, "margin")):
         v = vals[np.isfinite(vals)]
@@ -74,8 +72,7 @@ def _histogram(path: Path, pair: str, cos: np.ndarray, margin: np.ndarray, accep
         ax.legend(fontsize=8)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.15)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save_png(fig, path, dpi=90)
 
 
 def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np.ndarray],
