@@ -22,7 +22,11 @@ from typing import Any
 
 
 def recipes() -> dict[str, dict[str, Any]]:
-    """The recipes compared: the plain one, then the CPU-oriented options one at a time and combined."""
+    """The recipes compared: the plain one, then the CPU-oriented options one at a time and combined.
+
+    ``fast-lN`` freezes the embedding block and the lowest N of the 12 transformer layers; ``grouped*`` add
+    length-grouped batches (``length_grouping``).
+    """
     from luxembedder.training.trainer import bf16_supported
 
     out = {
@@ -30,6 +34,11 @@ def recipes() -> dict[str, dict[str, Any]]:
         "frozen": {"freeze_embeddings": True},
         "len128": {"max_seq_length": 128},
         "fast": {"freeze_embeddings": True, "max_seq_length": 128},
+        "fast-l4": {"freeze_layers": 4, "max_seq_length": 128},
+        "fast-l6": {"freeze_layers": 6, "max_seq_length": 128},
+        "grouped": {"freeze_embeddings": True, "max_seq_length": 128, "length_grouping": True},
+        "grouped-l4": {"freeze_layers": 4, "max_seq_length": 128, "length_grouping": True},
+        "grouped-l6": {"freeze_layers": 6, "max_seq_length": 128, "length_grouping": True},
     }
     if bf16_supported():
         out["fast+bf16"] = {**out["fast"], "bf16": True}

@@ -34,9 +34,11 @@ def test_paper_config_has_the_papers_settings():
 
 def test_other_configs_validate():
     from luxembedder.analysis.experiment import ExperimentConfig
+    from luxembedder.evaluation.tasks import SuiteConfig
     from luxembedder.mining.config import MiningConfig
     from luxembedder.training.config import TrainConfig
 
+    SuiteConfig.from_yaml(CONFIGS / "eval-train-bench.yaml")
     MiningConfig.from_yaml(CONFIGS / "mine.yaml")
     ExperimentConfig.from_yaml(CONFIGS / "experiment.yaml")
     if (CONFIGS / "train.yaml").is_file():

@@ -172,3 +172,25 @@ def test_bad_input_fails_before_training(tiny_model_dir: Path, fixtures_dir: Pat
         train(cfg)
     assert e.value.field == "text_2" and "lb-en_missing.jsonl" in str(e.value)
     assert not (tmp_path / "bad").exists()
+
+
+def test_freeze_layers_keeps_embeddings_and_lower_layers(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path):
+    cfg = make_config(tiny_model_dir, fixtures_dir, tmp_path / "fl", max_steps=3, dev_size=0, save_steps=None,
+                      freeze_layers=1, length_grouping=True, length_group_batches=2)
+    result = train(cfg)
+    w0, w1 = weights(tiny_model_dir), weights(result.out_dir)
+    name = {k: k.split(":", 1)[1] for k in w0}
+    frozen = [k for k in w0 if name[k].startswith("embeddings.") or ".layer.0." in name[k]]
+    upper = [k for k in w0 if ".layer.1." in name[k]]
+    assert frozen and upper
+    assert all(torch.equal(w0[k], w1[k]) for k in frozen)
+    assert any(not torch.equal(w0[k], w1[k]) for k in upper)
+    assert result.metrics["train"]["frozen_parameters"] == sum(w0[k].numel() for k in frozen)
+
+
+def test_freeze_layers_beyond_the_stack_is_a_config_error(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path):
+    from luxembedder.errors import ConfigError
+
+    cfg = make_config(tiny_model_dir, fixtures_dir, tmp_path / "fl99", freeze_layers=99)
+    with pytest.raises(ConfigError, match="freeze_layers: 99 requested"):
+        train(cfg)

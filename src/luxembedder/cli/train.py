@@ -32,6 +32,10 @@ def register(app: typer.Typer) -> None:
         hard_negatives: bool | None = typer.Option(None, "--hard-negatives/--no-hard-negatives",
                                                    help="Add rule-based minimal-edit negatives."),
         freeze_embeddings: bool | None = typer.Option(None, "--freeze-embeddings/--no-freeze-embeddings"),
+        freeze_layers: int | None = typer.Option(None, "--freeze-layers",
+                                                 help="Freeze the embedding block and the lowest N layers."),
+        length_grouping: bool | None = typer.Option(None, "--length-grouping/--no-length-grouping",
+                                                    help="Batches of similar-length pairs (less padding)."),
         bf16: bool | None = typer.Option(None, "--bf16/--no-bf16", help="Only used where natively supported."),
         gradient_checkpointing: bool | None = typer.Option(None, "--gradient-checkpointing"),
         max_seq_length: int | None = typer.Option(None, "--max-seq-length"),
@@ -46,7 +50,8 @@ def register(app: typer.Typer) -> None:
         overrides: dict = {
             "model": model, "output_dir": out, "epochs": epochs, "batch_size": batch_size, "lr": lr,
             "max_steps": max_steps, "seed": seed, "loss": loss, "guide_model": guide_model,
-            "freeze_embeddings": freeze_embeddings, "bf16": bf16, "gradient_checkpointing": gradient_checkpointing,
+            "freeze_embeddings": freeze_embeddings, "freeze_layers": freeze_layers,
+            "length_grouping": length_grouping, "bf16": bf16, "gradient_checkpointing": gradient_checkpointing,
             "max_seq_length": max_seq_length, "threads": threads, "resume": resume or None,
         }
         # ``--pairs A B C``: click takes one value per flag, the rest arrive as extra arguments

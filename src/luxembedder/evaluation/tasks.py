@@ -430,6 +430,8 @@ class BitextLtzConfig(BaseConfig):
         "deu": ["v2021-08-07"], "nld": ["v2021-08-07"], "fra": ["challenge"]},
         description="other language -> releases ('challenge' = newest Tatoeba-Challenge file)")
     flores: list[str] = Field(default_factory=lambda: ["eng_Latn", "fra_Latn", "deu_Latn"])
+    flores_max_sentences: int | None = Field(None, ge=10, description=(
+        "use only the first N devtest lines (a smaller, harder-to-compare subset: its name says '/firstN')"))
     ntrex: list[str] = Field(default_factory=lambda: ["eng", "fra"])
     margin_k: int = Field(4, ge=1, description="ratio margin neighbours (Artetxe & Schwenk 2019: k=4)")
     any_translation: bool = Field(False, description="lenient gold: any translation of the query text")
@@ -465,10 +467,11 @@ class BitextLtz(Task):
                 self.sets[key] = (*B.read_tatoeba_ltz(d, lang, rel, task=self.spec), "ltz", lang)
                 self._files[key] = B.tatoeba_ltz_paths(d, lang, rel)
         if c.flores:
-            ltz = B.read_flores(d, "ltz_Latn", task=self.spec)
+            n = c.flores_max_sentences
+            ltz = B.read_flores(d, "ltz_Latn", task=self.spec)[:n]
             for lang in c.flores:
-                key = f"flores:ltz-{lang.split('_')[0]}"
-                self.sets[key] = (ltz, B.read_flores(d, lang, task=self.spec), "ltz", lang.split("_")[0])
+                key = f"flores:ltz-{lang.split('_')[0]}" + (f"/first{n}" if n else "")
+                self.sets[key] = (ltz, B.read_flores(d, lang, task=self.spec)[:n], "ltz", lang.split("_")[0])
                 self._files[key] = [B.flores_path(d, "ltz_Latn"), B.flores_path(d, lang)]
         if c.ntrex:
             from luxembedder.datasets.ntrex import read_ntrex

@@ -91,9 +91,15 @@ class TrainConfig(BaseConfig):
     seed: int = 42
     multi_dataset_sampler: Literal["round_robin", "proportional"] = "proportional"
     no_duplicates: bool = True
+    length_grouping: bool = Field(False, description=(
+        "Batch rows of similar length (less padding, faster on CPU); keeps the no-duplicates guarantee."))
+    length_group_batches: int = Field(16, ge=1, description="Batches per length-sorted group (length_grouping).")
     hard_negatives: HardNegativeConfig = Field(default_factory=HardNegativeConfig)
 
     freeze_embeddings: bool = Field(False, description="Freeze the token-embedding table.")
+    freeze_layers: int = Field(0, ge=0, description=(
+        "Freeze the whole embedding block and the lowest N transformer layers: no gradients flow below "
+        "layer N, so the backward pass costs only the upper layers."))
     bf16: bool = Field(False, description="bf16 autocast; honoured only on a CPU with native bf16 or CUDA.")
     gradient_checkpointing: bool = False
     max_seq_length: int | None = Field(None, ge=8)

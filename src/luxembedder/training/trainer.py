@@ -202,6 +202,46 @@ def _freeze_embeddings(model: Any) -> int:
     return n
 
 
+def _transformer_layers(model: Any) -> tuple[Any, Any]:
+    """The embedding block and the stack of transformer layers of the first Hugging Face model inside ``model``."""
+    import torch.nn as nn
+
+    for module in model.modules():
+        get = getattr(module, "get_input_embeddings", None)
+        if not (callable(get) and hasattr(module, "config")):
+            continue
+        embeddings = getattr(module, "embeddings", None)
+        for name, sub in module.named_modules():
+            if isinstance(sub, nn.ModuleList) and name.rsplit(".", 1)[-1] in ("layer", "layers"):
+                return embeddings if embeddings is not None else get(), sub
+        break
+    raise ConfigError("freeze_layers: no transformer layer stack (a ModuleList named 'layer' or 'layers') found")
+
+
+def _freeze_layers(model: Any, n_layers: int) -> int:
+    """Freeze the embedding block and the lowest ``n_layers`` transformer layers; return the frozen parameter count."""
+    embeddings, layers = _transformer_layers(model)
+    if n_layers > len(layers):
+        raise ConfigError(f"freeze_layers: {n_layers} requested but the model has {len(layers)} transformer layers")
+    n = 0
+    for module in [embeddings, *list(layers)[:n_layers]]:
+        for p in module.parameters():
+            if p.requires_grad:
+                p.requires_grad_(False)
+                n += p.numel()
+    return n
+
+
+def _batch_sampler(config: TrainConfig) -> Any:
+    from sentence_transformers.base.sampler import BatchSamplers
+
+    if config.length_grouping:
+        from luxembedder.training.sampler import length_grouped_sampler
+
+        return length_grouped_sampler(config.length_group_batches)
+    return BatchSamplers.NO_DUPLICATES if config.no_duplicates else BatchSamplers.BATCH_SAMPLER
+
+
 def build_evaluator(dev: dict[str, PairSet], batch_size: int) -> Any | None:
     """Bitext retrieval (both directions, top-1) on each held-out pair set; main score = their mean.
 
@@ -262,7 +302,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     import torch
     import transformers
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
+    from sentence_transformers.base.sampler import MultiDatasetBatchSamplers
     from transformers.trainer_utils import get_last_checkpoint
 
     from luxembedder.models.registry import load_sentence_transformer, model_name, resolve_model
@@ -293,6 +333,8 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     if config.max_seq_length:
         model.max_seq_length = config.max_seq_length
     frozen = _freeze_embeddings(model) if config.freeze_embeddings else 0
+    if config.freeze_layers:
+        frozen += _freeze_layers(model, config.freeze_layers)
     use_bf16 = bool(config.bf16 and bf16_supported())
     if config.bf16 and not use_bf16:
         logger.warning("bf16 requested but this machine has no native bf16 (CPU without AVX512-BF16/AMX, "
@@ -320,7 +362,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         data_seed=config.seed,
         bf16=use_bf16,
         use_cpu=not torch.cuda.is_available(),
-        batch_sampler=BatchSamplers.NO_DUPLICATES if config.no_duplicates else BatchSamplers.BATCH_SAMPLER,
+        batch_sampler=_batch_sampler(config),
         multi_dataset_batch_sampler=(MultiDatasetBatchSamplers.ROUND_ROBIN
                                      if config.multi_dataset_sampler == "round_robin"
                                      else MultiDatasetBatchSamplers.PROPORTIONAL),
@@ -441,7 +483,7 @@ def model_card(meta: dict[str, Any]) -> str:
                   + json.dumps(meta["hard_negatives"], ensure_ascii=False)]
     hp = {k: cfg[k] for k in ("loss", "scale", "batch_size", "epochs", "max_steps", "lr", "warmup_ratio",
                               "weight_decay", "seed", "multi_dataset_sampler", "no_duplicates",
-                              "freeze_embeddings", "bf16", "gradient_checkpointing", "max_seq_length")}
+                              "freeze_embeddings", "freeze_layers", "length_grouping", "bf16", "gradient_checkpointing", "max_seq_length")}
     lines += ["", "## Training", "", "| hyper-parameter | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in hp.items()]
     tr = meta["metrics"]["train"]
