@@ -5,8 +5,9 @@ optimizer steps and reports pairs/s and peak RSS; ``--full-epoch`` trains one re
 the model for evaluation.
 
     python benchmarks/train_speed.py --steps 12                      # speed table (JSON + Markdown)
-    python benchmarks/train_speed.py --full-epoch --recipe fast --out runs/bench/me5-ntrex
-    python benchmarks/train_speed.py --full-epoch --recipe fast --hard-negatives --out runs/bench/me5-ntrex-hn
+    python benchmarks/train_speed.py --table docs/results/train_speed.json # the table of a recorded run
+    python benchmarks/train_speed.py --full-epoch --recipe grouped-l4 --out runs/bench/me5-ntrex-fast
+    python benchmarks/train_speed.py --full-epoch --recipe grouped-l4 --hard-negatives --out runs/bench/me5-ntrex-fast-hn
 """
 
 from __future__ import annotations
@@ -87,8 +88,12 @@ def main() -> None:
     ap.add_argument("--model", default="me5-small")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=Path("runs/bench/train_speed.json"))
+    ap.add_argument("--table", type=Path, default=None, help="print the table of an earlier --json file and exit")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.table:
+        print(markdown(json.loads(args.table.read_text())))
+        return
 
     from luxembedder.models.registry import prepare_model
     from luxembedder.settings import get_settings
@@ -117,14 +122,23 @@ def main() -> None:
     from luxembedder.utils.io import atomic_write_json
     from luxembedder.utils.provenance import cpu_supports_bf16, now_iso, versions
 
-    base = rows[0]["pairs_per_s"]
     record = {"benchmark": "train_speed", "created": now_iso(), "model": args.model, "steps": args.steps,
               "batch_size": 32, "threads": args.threads, "bf16_native": cpu_supports_bf16(),
               "data": "NTREX-128 lb-en + lb-fr (1997 + 1997 pairs)", "rows": rows, "versions": versions()}
     atomic_write_json(args.json, record)
-    print("| recipe | pairs/s | speed-up | peak RSS (MiB) |\n|---|---|---|---|")
+    print(markdown(record))
+
+
+def markdown(record: dict[str, Any]) -> str:
+    """The speed table of a results record (the first row is the reference for the speed-up)."""
+    rows = record["rows"]
+    base = rows[0]["pairs_per_s"]
+    lines = ["| recipe | options | pairs/s | speed-up | peak RSS (MiB) |", "|---|---|---|---|---|"]
     for r in rows:
-        print(f"| {r['recipe']} | {r['pairs_per_s']:.2f} | {r['pairs_per_s'] / base:.2f}× | {r['peak_rss_mb']:.0f} |")
+        opts = ", ".join(f"{k}={v}" for k, v in r["config"].items()) or "fp32, full fine-tuning"
+        lines.append(f"| {r['recipe']} | {opts} | {r['pairs_per_s']:.2f} | {r['pairs_per_s'] / base:.2f}× "
+                     f"| {r['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -142,3 +142,9 @@ def test_cli_eval_and_results(tmp_path: Path, eval_data_dir: Path, tiny_model_di
     assert res.output == markdown_table(load_results(out / "results.json"))
     res = runner.invoke(app, ["results", "export-mteb", str(out / "results.json"), "--out", str(tmp_path / "m")])
     assert res.exit_code == 0
+    copy = tmp_path / "docs" / "copy.json"
+    res = runner.invoke(app, ["results", "copy", str(out / "results.json"), str(copy)])
+    assert res.exit_code == 0, res.output
+    original, copied = load_results(out / "results.json"), load_results(copy)
+    assert any(r.items for r in original) and not any(r.items for r in copied)
+    assert [r.main_score for r in copied] == [r.main_score for r in original]

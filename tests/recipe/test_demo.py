@@ -84,6 +84,20 @@ def test_demo_quick_end_to_end_on_bundled_sample(tmp_path, tiny_model_dir):
     assert again.exit_code == 0, again.output
     assert (out / "demo-quick-finetuned" / "model.safetensors").stat().st_mtime == mtime
     assert json.loads((out / "mine" / "report.json").read_text())["stages_run"] == []
+    # other mined pairs (a stricter length filter): the model is retrained, the report shows only this run
+    from luxembedder.models.registry import model_name
+
+    old_name = model_name(out / "demo-quick-finetuned")
+    raw = yaml.safe_load(Path(args[-1]).read_text())
+    raw["mining"]["filters"] = {"length_ratio": 1.1}
+    Path(args[-1]).write_text(yaml.safe_dump(raw))
+    third = CliRunner().invoke(app, args)
+    assert third.exit_code == 0, third.output
+    assert (out / "demo-quick-finetuned" / "model.safetensors").stat().st_mtime != mtime
+    new_name = model_name(out / "demo-quick-finetuned")
+    assert new_name != old_name
+    md = (out / "report.md").read_text()
+    assert new_name in md and old_name not in md
 
 
 @pytest.mark.slow

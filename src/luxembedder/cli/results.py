@@ -1,4 +1,4 @@
-"""``luxembedder results table|export-mteb``: work with a results.json file."""
+"""``luxembedder results table|export-mteb|copy``: work with a results.json file."""
 
 from __future__ import annotations
 
@@ -42,5 +42,19 @@ def register(app: typer.Typer) -> None:
 
         for path in export_mteb(load_results(results), out):
             typer.echo(str(path))
+
+    @results_app.command("copy")
+    def copy_cmd(
+        results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
+        dest: Path = typer.Argument(..., help="Where to write the copy."),
+        keep_items: bool = typer.Option(False, "--keep-items", help="Keep per-item scores (for paired tests)."),
+    ) -> None:
+        """Copy a results file after validating it, without per-item scores unless asked (for docs/results/)."""
+        from luxembedder.evaluation.results import load_results, save_results
+
+        records = load_results(results)
+        if not keep_items:
+            records = [r.model_copy(update={"items": None}) for r in records]
+        typer.echo(str(save_results(dest, records)))
 
     app.add_typer(results_app, name="results")

@@ -265,6 +265,7 @@ def write_report(out_dir: Path, context: dict[str, Any], records: list[Any]) -> 
     dev = {k: round(v, 4) for k, v in (metrics.get("dev") or {}).items() if isinstance(v, int | float)}
     train_rows = [{"key": k, "value": v} for k, v in (
         ("base model", context["base_model"]), ("fine-tuned model", str(model_dir)),
+        ("fine-tuned model's name in results (folder@weights fingerprint)", context.get("finetuned_model_name")),
         ("loss", train_meta.get("loss")),
         ("pairs (train / held-out dev)", json.dumps(train_meta.get("pair_counts"))),
         ("dev retrieval after training", json.dumps(dev) if dev else None),
@@ -294,7 +295,8 @@ def write_report(out_dir: Path, context: dict[str, Any], records: list[Any]) -> 
            "", _md_table(scores, ["task", "subset", "protocol", "n", "base", "fine-tuned", "Δ"])]
     if charts["scores"]:
         md.append(f"![scores](report_assets/{charts['scores'].name})\n")
-    md += ["## Provenance", "", f"Models: base `{c['base_model']}`, fine-tuned `{model_dir}`. Seeds: "
+    md += ["## Provenance", "", f"Models: base `{c['base_model']}`, fine-tuned `{model_dir}` (in results: "
+           f"`{c.get('finetuned_model_name', model_dir.name)}`). Seeds: "
            f"{', '.join(seeds) or '–'}. Stage seconds: "
            + ", ".join(f"{k} {v:.1f}" for k, v in c["timings"].items()) + ".", "",
            _md_table(provenance, ["file", "sha256"]),

@@ -126,10 +126,18 @@ def _first_documents(corpus: Any, n: int) -> Any:
 
 
 def _model_is_current(model_dir: Path, train_cfg: Any) -> bool:
-    saved = model_dir / "train_config.yaml"
-    if not (saved.is_file() and (model_dir / "luxembedder.json").is_file()):
+    """A finished model trained with this config on pair files with the same content (sha256)."""
+    import json
+
+    from luxembedder.utils.io import sha256_file
+
+    saved, meta_path = model_dir / "train_config.yaml", model_dir / "luxembedder.json"
+    if not (saved.is_file() and meta_path.is_file()):
         return False
-    return yaml.safe_load(saved.read_text()) == yaml.safe_load(train_cfg.to_yaml())
+    if yaml.safe_load(saved.read_text()) != yaml.safe_load(train_cfg.to_yaml()):
+        return False
+    trained_on = {str(d.get("path")): d.get("sha256") for d in json.loads(meta_path.read_text()).get("data", [])}
+    return all(trained_on.get(str(src.path)) == sha256_file(src.path) for src in train_cfg.pairs)
 
 
 def run_recipe(
@@ -207,6 +215,11 @@ def run_recipe(
     models = [train_cfg.model, str(model_dir), *cfg.evaluation.baselines]
     records = evaluate(models, tasks, eval_dir, settings, batch_size=cfg.evaluation.batch_size,
                        config=cfg.evaluation.suite, show_progress=show_progress)
+    # results.json keeps earlier runs' records (another collection, another model): report this run's only
+    from luxembedder.models.registry import model_name
+
+    current_models = {model_name(m, settings) for m in models}
+    records = [r for r in records if r.model in current_models and r.task in set(tasks)]
     timings["evaluate"] = time.perf_counter() - t
 
     t = stage("report")
@@ -219,6 +232,7 @@ def run_recipe(
         "eval_data": eval_data,
         "base_model": train_cfg.model,
         "finetuned_model": str(model_dir),
+        "finetuned_model_name": model_name(str(model_dir), settings),
         "mining_dir": str(mining_dir),
         "mining_quality": mining_quality,
         "timings": timings,
