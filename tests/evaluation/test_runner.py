@@ -148,3 +148,5 @@ def test_cli_eval_and_results(tmp_path: Path, eval_data_dir: Path, tiny_model_di
     original, copied = load_results(out / "results.json"), load_results(copy)
     assert any(r.items for r in original) and not any(r.items for r in copied)
     assert [r.main_score for r in copied] == [r.main_score for r in original]
+    res = runner.invoke(app, ["results", "copy", str(out / "results.json"), str(copy), "--task", "sib200-zeroshot"])
+    assert res.exit_code != 0 and "sib200-zeroshot" in str(res.exception)

@@ -48,11 +48,18 @@ def register(app: typer.Typer) -> None:
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
         dest: Path = typer.Argument(..., help="Where to write the copy."),
         keep_items: bool = typer.Option(False, "--keep-items", help="Keep per-item scores (for paired tests)."),
+        task: list[str] = typer.Option([], "--task", "-t", help="Keep only these tasks (repeatable)."),
     ) -> None:
         """Copy a results file after validating it, without per-item scores unless asked (for docs/results/)."""
+        from luxembedder.errors import ConfigError
         from luxembedder.evaluation.results import load_results, save_results
 
         records = load_results(results)
+        if task:
+            missing = sorted(set(task) - {r.task for r in records})
+            if missing:
+                raise ConfigError(f"{results}: no records for task(s) {', '.join(missing)}")
+            records = [r for r in records if r.task in set(task)]
         if not keep_items:
             records = [r.model_copy(update={"items": None}) for r in records]
         typer.echo(str(save_results(dest, records)))
