@@ -82,14 +82,15 @@ def test_two_level_bootstrap() -> None:
     assert hi1 - lo1 > hi2 - lo2
 
 
-def test_block_bootstrap_cka_matches_resampled_rows() -> None:
+@pytest.mark.parametrize("method", ["features", "gram", "auto"])
+def test_block_bootstrap_cka_matches_resampled_rows(method: str) -> None:
     from luxembedder.analysis.cka import linear_cka
 
     rng = np.random.default_rng(1)
     x = rng.normal(size=(40, 5))
     y = x @ rng.normal(size=(5, 6)) + rng.normal(size=(40, 6))
     w = np.array([[1] * 8, [2, 0, 1, 1, 1, 1, 2, 0], [0, 0, 0, 8, 0, 0, 0, 0]])
-    got = block_bootstrap_cka(x, y, w, 8)
+    got = block_bootstrap_cka(x, y, w, 8, method=method)
     assert got[0] == pytest.approx(linear_cka(x, y), abs=1e-10)
     for k in (1, 2):
         rows = np.concatenate([np.tile(np.arange(5 * b, 5 * b + 5), m) for b, m in enumerate(w[k])])
@@ -228,3 +229,12 @@ def test_claims_let_workers_share_a_folder(tmp_path: Path) -> None:
         proc.kill()
         proc.wait()
     assert _claim(run) is not None
+
+
+def test_block_bootstrap_cka_gram_equals_features_on_uneven_blocks() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(43, 7)), rng.normal(size=(43, 4))
+    y[:, :2] += x[:, :2]
+    w = rng.multinomial(6, np.full(6, 1 / 6), size=50)
+    np.testing.assert_allclose(block_bootstrap_cka(x, y, w, 6, method="gram"),
+                               block_bootstrap_cka(x, y, w, 6, method="features"), atol=1e-10)

@@ -455,8 +455,46 @@ def _weighted_centred(w: np.ndarray, block_sums: np.ndarray, tot: np.ndarray, a:
     return raw - tot[:, None, None] * a[:, :, None] * b[:, None, :]
 
 
-def block_bootstrap_cka(x: np.ndarray, y: np.ndarray, weights: np.ndarray, blocks: int) -> np.ndarray:
-    """Linear CKA(x, y) for each row of block multiplicities ``weights`` (resamples × blocks)."""
+def _gram_bootstrap_cka(x: np.ndarray, y: np.ndarray, weights: np.ndarray, blocks: int) -> np.ndarray:
+    """Sample-space version of :func:`block_bootstrap_cka`: O(n²) per resample instead of O(blocks·d²).
+
+    With per-sentence weights ω (the multiplicity of its block), ‖Σᵢ ωᵢ x̃ᵢ ỹᵢᵀ‖²_F = ωᵀ (K̃ ∘ L̃) ω, where K̃ is
+    the Gram matrix centred with the weighted mean: K̃ = K − k1ᵀ − 1kᵀ + c, k = Kω / Σω, c = ωᵀKω / (Σω)².
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = len(x)
+    edges = np.linspace(0, n, blocks + 1).astype(int)
+    omega_all = np.repeat(np.asarray(weights, dtype=np.float64), np.diff(edges), axis=1)  # resamples × n
+    gram_x, gram_y = x @ x.T, y @ y.T
+    out = np.empty(len(omega_all))
+    chunk = max(1, int(8e6 // (n * n)))
+    for start in range(0, len(omega_all), chunk):
+        om = omega_all[start:start + chunk]
+        total = om.sum(axis=1)
+
+        def centred(gram: np.ndarray, om: np.ndarray = om, total: np.ndarray = total) -> np.ndarray:
+            k = om @ gram / total[:, None]
+            c = (k * om).sum(axis=1) / total
+            return gram[None] - k[:, :, None] - k[:, None, :] + c[:, None, None]
+
+        kc, lc = centred(gram_x), centred(gram_y)
+        num = np.einsum("ri,rij,rj->r", om, kc * lc, om)
+        den = np.sqrt(np.einsum("ri,rij,rj->r", om, kc * kc, om) * np.einsum("ri,rij,rj->r", om, lc * lc, om))
+        out[start:start + chunk] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out
+
+
+def block_bootstrap_cka(x: np.ndarray, y: np.ndarray, weights: np.ndarray, blocks: int,
+                        method: Literal["auto", "features", "gram"] = "auto") -> np.ndarray:
+    """Linear CKA(x, y) for each row of block multiplicities ``weights`` (resamples × blocks).
+
+    ``features`` works on per-block cross-products (O(blocks·d²) per resample), ``gram`` on the weighted-centred
+    Gram matrices (O(n²)); ``auto`` takes the cheaper one. Both equal CKA of the resampled rows.
+    """
+    n, dx, dy = len(x), x.shape[1], y.shape[1]
+    if method == "gram" or (method == "auto" and 4 * n * n < blocks * (dx * dy + dx * dx + dy * dy)):
+        return _gram_bootstrap_cka(x, y, weights, blocks)
     st = _block_stats(x, y, blocks)
     dx, dy = x.shape[1], y.shape[1]
     out = np.empty(len(weights))
