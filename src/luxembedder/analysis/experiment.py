@@ -496,7 +496,6 @@ def block_bootstrap_cka(x: np.ndarray, y: np.ndarray, weights: np.ndarray, block
     if method == "gram" or (method == "auto" and 4 * n * n < blocks * (dx * dy + dx * dx + dy * dy)):
         return _gram_bootstrap_cka(x, y, weights, blocks)
     st = _block_stats(x, y, blocks)
-    dx, dy = x.shape[1], y.shape[1]
     out = np.empty(len(weights))
     for start in range(0, len(weights), 64):
         w = weights[start:start + 64].astype(np.float64)

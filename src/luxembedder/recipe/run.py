@@ -218,8 +218,8 @@ def run_recipe(
     # results.json keeps earlier runs' records (another collection, another model): report this run's only
     from luxembedder.models.registry import model_name
 
-    current_models = {model_name(m, settings) for m in models}
-    records = [r for r in records if r.model in current_models and r.task in set(tasks)]
+    current_models, current_tasks = {model_name(m, settings) for m in models}, set(tasks)
+    records = [r for r in records if r.model in current_models and r.task in current_tasks]
     timings["evaluate"] = time.perf_counter() - t
 
     t = stage("report")

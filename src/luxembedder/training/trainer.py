@@ -187,34 +187,32 @@ def build_loss(config: TrainConfig, model: Any, settings: Settings | None = None
     return loss
 
 
-def _freeze_embeddings(model: Any) -> int:
-    n = 0
+def _hf_module(model: Any) -> Any:
+    """The first Hugging Face model inside a sentence-transformers model (the one with input embeddings)."""
     for module in model.modules():
-        get = getattr(module, "get_input_embeddings", None)
-        if callable(get) and hasattr(module, "config"):
-            emb = get()
-            if emb is not None:
-                emb.weight.requires_grad_(False)
-                n += emb.weight.numel()
-            break
-    if n == 0:
+        if callable(getattr(module, "get_input_embeddings", None)) and hasattr(module, "config"):
+            return module
+    return None
+
+
+def _freeze_embeddings(model: Any) -> int:
+    hf = _hf_module(model)
+    emb = hf.get_input_embeddings() if hf is not None else None
+    if emb is None:
         raise ConfigError("freeze_embeddings: no token-embedding table found in this model")
-    return n
+    emb.weight.requires_grad_(False)
+    return emb.weight.numel()
 
 
 def _transformer_layers(model: Any) -> tuple[Any, Any]:
     """The embedding block and the stack of transformer layers of the first Hugging Face model inside ``model``."""
     import torch.nn as nn
 
-    for module in model.modules():
-        get = getattr(module, "get_input_embeddings", None)
-        if not (callable(get) and hasattr(module, "config")):
-            continue
-        embeddings = getattr(module, "embeddings", None)
-        for name, sub in module.named_modules():
+    hf = _hf_module(model)
+    if hf is not None:
+        for name, sub in hf.named_modules():
             if isinstance(sub, nn.ModuleList) and name.rsplit(".", 1)[-1] in ("layer", "layers"):
-                return embeddings if embeddings is not None else get(), sub
-        break
+                return getattr(hf, "embeddings", None) or hf.get_input_embeddings(), sub
     raise ConfigError("freeze_layers: no transformer layer stack (a ModuleList named 'layer' or 'layers') found")
 
 
