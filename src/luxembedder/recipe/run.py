@@ -218,7 +218,9 @@ def run_recipe(
     # results.json keeps earlier runs' records (another collection, another model): report this run's only
     from luxembedder.models.registry import model_name
 
-    current_models, current_tasks = {model_name(m, settings) for m in models}, set(tasks)
+    finetuned_name = model_name(str(model_dir), settings)
+    current_models = {finetuned_name, *(model_name(m, settings) for m in models if m != str(model_dir))}
+    current_tasks = set(tasks)
     records = [r for r in records if r.model in current_models and r.task in current_tasks]
     timings["evaluate"] = time.perf_counter() - t
 
@@ -232,7 +234,7 @@ def run_recipe(
         "eval_data": eval_data,
         "base_model": train_cfg.model,
         "finetuned_model": str(model_dir),
-        "finetuned_model_name": model_name(str(model_dir), settings),
+        "finetuned_model_name": finetuned_name,
         "mining_dir": str(mining_dir),
         "mining_quality": mining_quality,
         "timings": timings,

@@ -43,9 +43,9 @@ class LengthGroupedNoDuplicatesBatchSampler(DefaultBatchSampler):
         self.group_batches = group_batches
         labels = set(valid_label_columns or [])
         columns = [c for c in dataset.column_names if c not in labels]
-        values = [list(dataset[c]) for c in columns]
-        self._texts = [frozenset(map(str, row)) for row in zip(*values, strict=True)] if values else []
-        self.lengths = np.array([sum(len(str(v)) for v in row) for row in zip(*values, strict=True)], dtype=np.int64)
+        rows = [tuple(map(str, row)) for row in zip(*(dataset[c] for c in columns), strict=True)] if columns else []
+        self._texts = [frozenset(row) for row in rows]
+        self.lengths = np.array([sum(map(len, row)) for row in rows], dtype=np.int64)
         self._cache: tuple[int, list[list[int]]] | None = None
 
     def _pack(self, order: np.ndarray) -> list[list[int]]:
