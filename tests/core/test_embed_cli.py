@@ -39,3 +39,19 @@ def test_embed_cli_empty_line_error(tmp_path, tiny_model_dir):
     assert r.returncode == 2
     assert "line 2" in r.stderr and "--skip-empty" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o.npy").exists()
+
+
+def test_cli_usage_errors_print_usage_not_a_traceback(monkeypatch, capsys):
+    """An unknown subcommand or option exits 2 with click's usage message (typer vendors click as
+    ``typer._click`` in recent versions, so the console entry must recognise both exception families)."""
+    import pytest
+
+    from luxembedder.cli.main import main
+
+    for argv in (["nosuch"], ["results", "nosuch"], ["eval", "--no-such-option"]):
+        monkeypatch.setattr("sys.argv", ["luxembedder", *argv])
+        with pytest.raises(SystemExit) as exc:
+            main()
+        err = capsys.readouterr().err
+        assert exc.value.code == 2, argv
+        assert "Usage: " in err and "Error: No such" in err and "Traceback" not in err, err

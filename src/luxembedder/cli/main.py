@@ -75,14 +75,28 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors etc.
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        usage, abort = _click_exception_types()
+        if isinstance(exc, usage):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, abort):
             sys.exit(1)
         raise
+
+
+def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Click's usage-error and abort classes: recent typer vendors click as ``typer._click``, older ones use
+    ``click`` itself, so both are looked up (whichever exist)."""
+    usage: list[type] = []
+    abort: list[type] = [typer.Abort]
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage += [c for c in (getattr(mod, "ClickException", None),) if c is not None]
+        abort += [c for c in (getattr(mod, "Abort", None),) if c is not None]
+    return tuple(usage), tuple(abort)
 
 
 if __name__ == "__main__":
