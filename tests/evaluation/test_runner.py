@@ -96,6 +96,20 @@ def test_runner_resumes_writes_reports_and_adapts(tmp_path: Path, eval_settings_
     assert [r.main_score for r in forced if r.model == "kw"] == [r.main_score for r in recs if r.model == "kw"]
 
 
+def test_runner_rescores_an_edited_user_file(tmp_path: Path, eval_settings_obj: Settings) -> None:
+    """Results of a user file are keyed by its content: after an edit the task runs again, not 'already done'."""
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("lb\ten\nFussball Ekipp\tfootball team\nRegierung Chamber\tgovernment parliament\n",
+                     encoding="utf-8")
+    kw = KeywordEncoder(SIB_VOCAB, name="kw")
+    spec = f"bitext:{pairs}:lb:en"
+    [first] = evaluate([kw], [spec], tmp_path / "out", eval_settings_obj)
+    assert first.n == 2
+    pairs.write_text(pairs.read_text(encoding="utf-8") + "Club Sport\tclub sports\n", encoding="utf-8")
+    recs = evaluate([kw], [spec], tmp_path / "out", eval_settings_obj)
+    assert sorted(r.n for r in recs) == [2, 3] and len({r.task for r in recs}) == 2
+
+
 def test_runner_with_tiny_model_folder(tmp_path: Path, tiny_model_dir: Path, eval_settings_obj: Settings) -> None:
     recs = evaluate([str(tiny_model_dir)], ["paralux"], tmp_path / "o", eval_settings_obj, batch_size=4)
     assert len(recs) == 1 and "@" in recs[0].model and recs[0].n == 3

@@ -11,6 +11,7 @@ import pytest
 from luxembedder.errors import ConfigError, DataError, MissingDataError
 from luxembedder.evaluation import tasks as T
 from luxembedder.settings import Settings
+from luxembedder.utils.io import sha256_file
 
 from .conftest import SIB_VOCAB, KeywordEncoder, bag_of_words
 
@@ -123,7 +124,7 @@ def test_user_tasks_from_files(tmp_path: Path, eval_settings_obj: Settings) -> N
     bt.write_text("lb,en\nD Kaz schléift.,The cat sleeps.\nGees du mat?,Are you coming along?\n", encoding="utf-8")
     task = T.get_task(f"bitext:{bt}:lb:en", eval_settings_obj)
     [rec] = task.evaluate(KeywordEncoder({"coming": 0, "mat": 0, "cat": 1, "kaz": 1}))
-    assert rec.main_score == 1.0 and rec.task == f"bitext:{bt}:lb:en"
+    assert rec.main_score == 1.0 and rec.task == f"bitext:pairs.csv@{sha256_file(bt)[:8]}:lb:en"
 
     rows = [{"anchor": "a b", "paraphrase": "b a", "not_paraphrase": "a c"},
             {"anchor": "x y", "paraphrase": "x z", "not_paraphrase": "x y w"}]
@@ -142,6 +143,24 @@ def test_user_tasks_from_files(tmp_path: Path, eval_settings_obj: Settings) -> N
     task = T.get_task(f"classification:{train}:{test}", eval_settings_obj)
     [rec] = task.evaluate(KeywordEncoder(SIB_VOCAB))
     assert rec.main_score == 1.0 and rec.metrics["n_train"] == 4
+
+
+def test_user_task_names_follow_file_content_not_location(tmp_path: Path, eval_settings_obj: Settings) -> None:
+    """The same file in two folders gives one name (results merge across checkouts); an edit gives another."""
+    text = "lb\ten\nMoien\tHello\nÄddi\tBye\n"
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "p.tsv").write_text(text, encoding="utf-8")
+    name_a = T.get_task(f"bitext:{tmp_path / 'a' / 'p.tsv'}:lb:en", eval_settings_obj)
+    name_b = T.get_task(f"bitext:{tmp_path / 'b' / 'p.tsv'}:lb:en", eval_settings_obj)
+    name_a.ensure_loaded()
+    name_b.ensure_loaded()
+    assert name_a.name == name_b.name and str(tmp_path) not in name_a.name
+    (tmp_path / "b" / "p.tsv").write_text(text + "Merci\tThanks\n", encoding="utf-8")
+    edited = T.get_task(f"bitext:{tmp_path / 'b' / 'p.tsv'}:lb:en", eval_settings_obj)
+    edited.ensure_loaded()
+    assert edited.name != name_a.name and edited.name.startswith("bitext:p.tsv@")
+    assert T.get_task("paralux", eval_settings_obj).name == "paralux"
 
 
 def test_bad_specs_and_missing_data(tmp_path: Path) -> None:

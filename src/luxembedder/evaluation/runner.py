@@ -77,12 +77,12 @@ def evaluate(
     for model in models:
         name = _model_name(model, settings)
         done = {r.task for r in records if r.model == name}
-        todo = [t for t in task_objs if force or t.spec not in done]
+        todo = [t for t in task_objs if force or t.name not in done]
         if not todo:
             logger.info("%s: all %d tasks already in %s (use --force to recompute)", name, len(task_objs),
                         results_path)
             continue
-        skipped = [t.spec for t in task_objs if t not in todo]
+        skipped = [t.name for t in task_objs if t not in todo]
         if skipped:
             logger.info("%s: skipping tasks already in results: %s", name, ", ".join(skipped))
         started = time.perf_counter()
@@ -98,8 +98,8 @@ def evaluate(
             new = task.evaluate(encoder, batch_size=batch_size)
             for r in new:
                 r.metrics.setdefault("encode_seconds_all_tasks", round(encode_seconds, 2))
-            records = merge_results([r for r in records if not (r.model == name and r.task == task.spec)], new)
+            records = merge_results([r for r in records if not (r.model == name and r.task == task.name)], new)
             save_results(results_path, records)
-            logger.info("%s / %s: %d records in %.1f s", name, task.spec, len(new), time.perf_counter() - t0)
+            logger.info("%s / %s: %d records in %.1f s", name, task.name, len(new), time.perf_counter() - t0)
     write_reports(records, out)
     return records

@@ -84,7 +84,19 @@ class Task(ABC):
 
     @property
     def name(self) -> str:
-        return self.spec
+        """The name results are stored under: the spec, or for user-file tasks (after loading) a short
+        name from the file names and their content hashes, so results do not depend on where the files lie
+        and an edited file is never mistaken for the one already scored."""
+        return self._file_name or self.spec
+
+    _file_name: str | None = None
+
+    def _set_file_name(self, kind: str, *parts: str | Path) -> None:
+        """Name a user-file task ``KIND:FILE@SHA8[:FILE@SHA8...][:COL...]`` (paths become file names)."""
+        from luxembedder.utils.io import sha256_file
+
+        shown = [f"{p.name}@{sha256_file(p)[:8]}" if isinstance(p, Path) else p for p in parts]
+        self._file_name = ":".join([kind, *shown])
 
     def data_dir(self) -> Path:
         return self.settings.require_data_dir()
@@ -135,7 +147,7 @@ class Task(ABC):
         score = float(items.mean()) if main_score is None else float(main_score)
         ci95 = M.bootstrap_ci(items, n=self.eval.bootstrap_samples, seed=self.eval.seed) if ci and items.size else None
         return ResultRecord(
-            model=encoder.name, task=self.spec, subset=subset, protocol=protocol, main_metric=main_metric,
+            model=encoder.name, task=self.name, subset=subset, protocol=protocol, main_metric=main_metric,
             main_score=min(1.0, max(0.0, score)), ci95=ci95, metrics=metrics, n=int(items.size),
             data=self._provenance(files_key or subset), seed=self.eval.seed, versions=versions(),
             seconds=round(time.perf_counter() - started, 4), created=now_iso(),
@@ -586,6 +598,8 @@ class TripletTask(Task):
         self.rows = B.read_triplets(path, split=self.split, task=self.spec)
         self.subset = "paralux_dev" if self.path is None else Path(path).stem
         self._files[self.subset] = [Path(path)]
+        if self.spec.startswith("triplets:"):
+            self._set_file_name("triplets", Path(path))
 
     def _texts(self) -> list[str]:
         return [t for r in self.rows for t in (r.anchor, r.paraphrase, r.not_paraphrase)]
@@ -623,6 +637,7 @@ class BitextFileTask(Task):
     def load(self) -> None:
         self.src, self.tgt = B.read_bitext_file(self.path, self.src_col, self.tgt_col, task=self.spec)
         self._files[self.path.stem] = [self.path]
+        self._set_file_name("bitext", self.path, self.src_col, self.tgt_col)
 
     def _texts(self) -> list[str]:
         return [*self.src, *self.tgt]
@@ -652,6 +667,7 @@ class ClassificationFileTask(Task):
             raise DataError("classification needs at least two labels in the training file",
                             self.train_path, field="label")
         self._files[self.test_path.stem] = [self.train_path, self.test_path]
+        self._set_file_name("classification", self.train_path, self.test_path)
 
     def _texts(self) -> list[str]:
         return [*self.x_train, *self.x_test]

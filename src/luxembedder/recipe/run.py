@@ -145,6 +145,7 @@ def run_recipe(
 ) -> RecipeResult:
     """Run (or resume) the recipe into ``out_dir`` and write ``report.md`` / ``report.html`` there."""
     from luxembedder.evaluation.runner import evaluate
+    from luxembedder.evaluation.tasks import get_task
     from luxembedder.mining.merge import evaluate_run
     from luxembedder.mining.pipeline import mine
     from luxembedder.models.registry import REGISTRY, prepare_model
@@ -213,14 +214,15 @@ def run_recipe(
         tasks = [specs.get(name, name) for name in cfg.evaluation.sample_tasks]
         eval_data = "the bundled evaluation sets (original text written for luxembedder)"
     models = [train_cfg.model, str(model_dir), *cfg.evaluation.baselines]
-    records = evaluate(models, tasks, eval_dir, settings, batch_size=cfg.evaluation.batch_size,
+    task_objs = [get_task(spec, settings, cfg.evaluation.suite) for spec in tasks]
+    records = evaluate(models, task_objs, eval_dir, settings, batch_size=cfg.evaluation.batch_size,
                        config=cfg.evaluation.suite, show_progress=show_progress)
     # results.json keeps earlier runs' records (another collection, another model): report this run's only
     from luxembedder.models.registry import model_name
 
     finetuned_name = model_name(str(model_dir), settings)
     current_models = {finetuned_name, *(model_name(m, settings) for m in models if m != str(model_dir))}
-    current_tasks = set(tasks)
+    current_tasks = {t.name for t in task_objs}
     records = [r for r in records if r.model in current_models and r.task in current_tasks]
     timings["evaluate"] = time.perf_counter() - t
 
