@@ -26,7 +26,7 @@ def recipes() -> dict[str, dict[str, Any]]:
     """The recipes compared: the plain one, then the CPU-oriented options one at a time and combined.
 
     ``fast-lN`` freezes the embedding block and the lowest N of the 12 transformer layers; ``grouped*`` add
-    length-grouped batches (``length_grouping``).
+    length-grouped batches (``length_grouping``); ``-lrX`` replaces the learning rate of 2e-5.
     """
     from luxembedder.training.trainer import bf16_supported
 
@@ -40,6 +40,9 @@ def recipes() -> dict[str, dict[str, Any]]:
         "grouped": {"freeze_embeddings": True, "max_seq_length": 128, "length_grouping": True},
         "grouped-l4": {"freeze_layers": 4, "max_seq_length": 128, "length_grouping": True},
         "grouped-l6": {"freeze_layers": 6, "max_seq_length": 128, "length_grouping": True},
+        "grouped-l2": {"freeze_layers": 2, "max_seq_length": 128, "length_grouping": True},
+        "grouped-l4-lr5e-5": {"freeze_layers": 4, "max_seq_length": 128, "length_grouping": True, "lr": 5e-5},
+        "grouped-l2-lr5e-5": {"freeze_layers": 2, "max_seq_length": 128, "length_grouping": True, "lr": 5e-5},
     }
     if bf16_supported():
         out["fast+bf16"] = {**out["fast"], "bf16": True}
