@@ -7,7 +7,7 @@ cosine ≥ 0.70 and a sweep of margin thresholds. The margin threshold with the 
 ``--calibrate-seed`` is then checked on a benchmark built with ``--test-seed`` (a different draw of days,
 drops, shuffles and distractors over the same documents).
 
-    .venv/bin/python benchmarks/mining_quality.py [--model me5-small] [--out /tmp/mining_quality]
+    .venv/bin/python benchmarks/mining_quality.py [--model me5-small] [--out /tmp/mining_quality] [--json F]
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--mode", default="max")
     ap.add_argument("--margins", default="0.96,0.98,1.00,1.02,1.04,1.06,1.08,1.10")
+    ap.add_argument("--json", type=Path, default=None, help="also write the record (with versions) here")
     args = ap.parse_args()
     settings = get_settings()
     margins = [float(x) for x in args.margins.split(",")]
@@ -71,7 +72,15 @@ def main() -> None:
     print(f"calibrated margin threshold (seed {args.calibrate_seed}): {best['threshold']} "
           f"(mean F1 {best['mean F1']}; cosine 0.70: {cal[0]['mean F1']})")
     test = run_one(args.test_seed, args.model, args.out, settings, [best["threshold"]], args.mode)
-    print(json.dumps({"calibration": cal, "test": test, "calibrated_threshold": best["threshold"]}, indent=1))
+    record = {"benchmark": "mining_quality", "model": args.model, "mode": args.mode,
+              "calibrate_seed": args.calibrate_seed, "test_seed": args.test_seed,
+              "calibrated_threshold": best["threshold"], "calibration": cal, "test": test}
+    print(json.dumps(record, indent=1))
+    if args.json:
+        from luxembedder.utils.io import atomic_write_json
+        from luxembedder.utils.provenance import now_iso, versions
+
+        atomic_write_json(args.json, {**record, "created": now_iso(), "versions": versions()})
 
 
 if __name__ == "__main__":

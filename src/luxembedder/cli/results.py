@@ -1,4 +1,4 @@
-"""``luxembedder results table|export-mteb|copy``: work with a results.json file."""
+"""``luxembedder results table|compare|export-mteb|copy``: work with a results.json file."""
 
 from __future__ import annotations
 
@@ -29,6 +29,29 @@ def register(app: typer.Typer) -> None:
             print_table(rows, title=str(results), columns=cols)
         else:
             raise typer.BadParameter("--format must be rich or md")
+
+    @results_app.command("compare")
+    def compare_cmd(
+        results: Path = typer.Argument(..., help="results.json written by `luxembedder eval` (with per-item scores)."),
+        baseline: str = typer.Option(..., "--baseline", "-b", help="Model name of the reference."),
+        model: str = typer.Option(..., "--model", "-m", help="Model name compared with the reference."),
+        task: list[str] = typer.Option([], "--task", "-t", help="Only these tasks (repeatable)."),
+        resamples: int = typer.Option(2000, "--resamples", min=100, help="Bootstrap resamples / permutations."),
+        seed: int = typer.Option(0, "--seed"),
+        fmt: str = typer.Option("md", "--format", help="md (Markdown table) or json."),
+    ) -> None:
+        """Paired difference model − baseline per task and subset, with a 95% paired-bootstrap interval and
+        p-values, over the items both models were scored on."""
+        import json
+
+        from luxembedder.evaluation.compare import compare_markdown, compare_models
+        from luxembedder.evaluation.results import load_results
+
+        if fmt not in ("md", "json"):
+            raise typer.BadParameter("--format must be md or json")
+        rows = compare_models(load_results(results), baseline, model, tasks=task or None, n_resamples=resamples,
+                              seed=seed, source=str(results))
+        typer.echo(compare_markdown(rows, baseline, model) if fmt == "md" else json.dumps(rows, indent=1), nl=False)
 
     @results_app.command("export-mteb")
     def export_cmd(

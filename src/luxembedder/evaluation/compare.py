@@ -1,0 +1,81 @@
+"""Paired comparison of two models' results on the same items (``luxembedder results compare``).
+
+A difference in mean score between two models is only meaningful relative to its uncertainty. Both models
+were scored on the same test items, so the interval comes from a *paired* bootstrap over items (and a
+sign-flip permutation p-value), which is much narrower than comparing two independent intervals. Records
+must carry per-item scores (``EvalSettings.keep_items``, the default of ``luxembedder eval``; the copies in
+``docs/results`` drop them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luxembedder.errors import ConfigError
+from luxembedder.evaluation.metrics import paired_bootstrap, permutation_test
+from luxembedder.evaluation.results import ResultRecord
+
+
+def compare_models(
+    records: list[ResultRecord], baseline: str, model: str, tasks: list[str] | None = None,
+    n_resamples: int = 2000, seed: int = 0, source: str = "results",
+) -> list[dict[str, Any]]:
+    """One row per (task, subset, protocol) that both models have: scores, ``model - baseline`` with its 95%
+    paired-bootstrap interval and p-values (bootstrap and permutation), in percentage points.
+
+    Rows whose records lack per-item scores, or whose items differ in number, get ``None`` for the interval
+    and p-values and a ``note`` saying why. Raises :class:`ConfigError` for an unknown model or task.
+    """
+    names = list(dict.fromkeys(r.model for r in records))
+    for m in (baseline, model):
+        if m not in names:
+            raise ConfigError(f"{source}: no records for model {m!r}; models there: {', '.join(names)}")
+    by_key: dict[tuple[str, str, str], dict[str, ResultRecord]] = {}
+    for r in records:
+        if tasks and r.task not in tasks:
+            continue
+        by_key.setdefault((r.task, r.subset, r.protocol), {})[r.model] = r
+    if tasks:
+        missing = sorted(set(tasks) - {k[0] for k in by_key})
+        if missing:
+            raise ConfigError(f"{source}: no records for task(s) {', '.join(missing)}")
+    rows = []
+    for (task, subset, protocol), recs in by_key.items():
+        a, b = recs.get(baseline), recs.get(model)
+        if a is None or b is None:
+            continue
+        row: dict[str, Any] = {
+            "task": task, "subset": subset, "protocol": protocol, "n": b.n,
+            "baseline": 100 * a.main_score, "model": 100 * b.main_score,
+            "diff": 100 * (b.main_score - a.main_score), "low": None, "high": None,
+            "p_bootstrap": None, "p_permutation": None, "note": "",
+        }
+        if a.items is None or b.items is None:
+            row["note"] = "no per-item scores (evaluate with keep_items: true)"
+        elif len(a.items) != len(b.items):
+            row["note"] = f"different items ({len(a.items)} vs {len(b.items)})"
+        else:
+            boot = paired_bootstrap(a.items, b.items, n=n_resamples, seed=seed)
+            row.update(diff=100 * boot["diff"], low=100 * boot["low"], high=100 * boot["high"],
+                       p_bootstrap=boot["p_value"],
+                       p_permutation=permutation_test(a.items, b.items, n=n_resamples, seed=seed)["p_value"])
+        rows.append(row)
+    if not rows:
+        raise ConfigError(f"{source}: models {baseline!r} and {model!r} share no task")
+    return rows
+
+
+def compare_markdown(rows: list[dict[str, Any]], baseline: str, model: str) -> str:
+    """The rows of :func:`compare_models` as a Markdown table."""
+    lines = [f"`{model}` − `{baseline}` (percentage points; 95% paired bootstrap over items)", "",
+             "| task | subset | protocol | n | baseline | model | difference [95% CI] | p (bootstrap) "
+             "| p (permutation) |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["low"] is None:
+            diff, pb, pp = f"{r['diff']:+.1f} ({r['note']})", "–", "–"
+        else:
+            diff = f"{r['diff']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
+            pb, pp = f"{r['p_bootstrap']:.3f}", f"{r['p_permutation']:.3f}"
+        lines.append(f"| {r['task']} | {r['subset']} | {r['protocol']} | {r['n']} | {r['baseline']:.1f} "
+                     f"| {r['model']:.1f} | {diff} | {pb} | {pp} |")
+    return "\n".join(lines) + "\n"
