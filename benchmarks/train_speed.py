@@ -43,6 +43,7 @@ def recipes() -> dict[str, dict[str, Any]]:
         "grouped-l2": {"freeze_layers": 2, "max_seq_length": 128, "length_grouping": True},
         "grouped-l4-lr5e-5": {"freeze_layers": 4, "max_seq_length": 128, "length_grouping": True, "lr": 5e-5},
         "grouped-l2-lr5e-5": {"freeze_layers": 2, "max_seq_length": 128, "length_grouping": True, "lr": 5e-5},
+        "grouped-l4-lr1e-4": {"freeze_layers": 4, "max_seq_length": 128, "length_grouping": True, "lr": 1e-4},
     }
     if bf16_supported():
         out["fast+bf16"] = {**out["fast"], "bf16": True}
@@ -63,19 +64,19 @@ def write_ntrex_pairs(data_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def run_one(recipe: str, steps: int, pair_files: list[Path], out: Path, threads: int, full_epoch: bool,
-            hard_negatives: bool, model: str) -> dict[str, Any]:
+            hard_negatives: bool, model: str, seed: int = 42) -> dict[str, Any]:
     from luxembedder.training import TrainConfig, train
 
     cfg = TrainConfig.from_dict({
         "model": model, "pairs": [{"path": str(p)} for p in pair_files], "output_dir": str(out),
-        "batch_size": 32, "epochs": 1, "max_steps": -1 if full_epoch else steps, "seed": 42,
+        "batch_size": 32, "epochs": 1, "max_steps": -1 if full_epoch else steps, "seed": seed,
         "dev_size": 100 if full_epoch else 0, "threads": threads, "logging_steps": 5,
         "hard_negatives": {"enabled": hard_negatives}, "warmup_ratio": 0.1,
         **recipes()[recipe],
     })
     result = train(cfg)
     t = result.metrics["train"]
-    return {"recipe": recipe, "steps": t["global_step"], "pairs_per_s": t["pairs_per_second"],
+    return {"recipe": recipe, "seed": seed, "steps": t["global_step"], "pairs_per_s": t["pairs_per_second"],
             "peak_rss_mb": t["peak_rss_mb"], "train_runtime_s": t["train_runtime_s"], "train_loss": t["train_loss"],
             "dev": result.metrics["dev"], "out": str(result.out_dir), "config": recipes()[recipe]}
 
@@ -87,6 +88,7 @@ def main() -> None:
     ap.add_argument("--recipes", nargs="*", default=None)
     ap.add_argument("--full-epoch", action="store_true")
     ap.add_argument("--hard-negatives", action="store_true")
+    ap.add_argument("--seed", type=int, default=42, help="training seed (batches, dev split, initial state)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", default="me5-small")
     ap.add_argument("--out", type=Path, default=None)
@@ -109,7 +111,7 @@ def main() -> None:
         if args.recipe:
             out = args.out or Path(tmp) / f"model-{args.recipe}"
             res = run_one(args.recipe, args.steps, files, out, args.threads, args.full_epoch,
-                          args.hard_negatives, args.model)
+                          args.hard_negatives, args.model, args.seed)
             print("RESULT " + json.dumps(res))
             return
         rows = []
