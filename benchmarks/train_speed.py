@@ -8,6 +8,10 @@ the model for evaluation.
     python benchmarks/train_speed.py --table docs/results/train_speed.json # the table of a recorded run
     python benchmarks/train_speed.py --full-epoch --recipe grouped-l4 --out runs/bench/me5-ntrex-fast
     python benchmarks/train_speed.py --full-epoch --recipe grouped-l4 --hard-negatives --out runs/bench/me5-ntrex-fast-hn
+    # the RESULT lines of full-epoch logs as one record; then speed and quality side by side, with paired
+    # differences to a reference run (results.json of `luxembedder eval` on the saved models, with items)
+    python benchmarks/train_speed.py --collect LOG [LOG ...] [--contended LOG ...] --json EPOCH.json
+    python benchmarks/train_speed.py --quality-table EPOCH.json RESULTS.json [--reference me5-ntrex-plain]
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def run_one(recipe: str, steps: int, pair_files: list[Path], out: Path, threads:
     })
     result = train(cfg)
     t = result.metrics["train"]
-    return {"recipe": recipe, "seed": seed, "steps": t["global_step"], "pairs_per_s": t["pairs_per_second"],
+    return {"recipe": recipe, "seed": seed, "hard_negatives": hard_negatives, "steps": t["global_step"], "pairs_per_s": t["pairs_per_second"],
             "peak_rss_mb": t["peak_rss_mb"], "train_runtime_s": t["train_runtime_s"], "train_loss": t["train_loss"],
             "dev": result.metrics["dev"], "out": str(result.out_dir), "config": recipes()[recipe]}
 
@@ -94,10 +98,27 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=Path("runs/bench/train_speed.json"))
     ap.add_argument("--table", type=Path, default=None, help="print the table of an earlier --json file and exit")
+    ap.add_argument("--collect", type=Path, nargs="+", default=None, help="full-epoch logs to gather into --json")
+    ap.add_argument("--contended", type=Path, nargs="*", default=[],
+                    help="logs (of --collect) whose run shared the CPU with another job: speed not comparable")
+    ap.add_argument("--quality-table", type=Path, nargs=2, default=None, metavar=("EPOCH_JSON", "RESULTS_JSON"))
+    ap.add_argument("--reference", default="me5-ntrex-plain", help="model folder name of the reference run")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.table:
         print(markdown(json.loads(args.table.read_text())))
+        return
+    if args.collect:
+        from luxembedder.utils.io import atomic_write_json
+
+        atomic_write_json(args.json, collect(args.collect, args.contended))
+        print(args.json)
+        return
+    if args.quality_table:
+        from luxembedder.evaluation.results import load_results
+
+        epoch, results = args.quality_table
+        print(quality_markdown(json.loads(epoch.read_text()), load_results(results), args.reference))
         return
 
     from luxembedder.models.registry import prepare_model
@@ -132,6 +153,88 @@ def main() -> None:
               "data": "NTREX-128 lb-en + lb-fr (1997 + 1997 pairs)", "rows": rows, "versions": versions()}
     atomic_write_json(args.json, record)
     print(markdown(record))
+
+
+def collect(logs: list[Path], contended: list[Path]) -> dict[str, Any]:
+    """The last ``RESULT`` line of each full-epoch log as one record (logs named in ``contended`` ran beside
+    another job: their pairs/s is kept but flagged)."""
+    from luxembedder.utils.provenance import now_iso, versions
+
+    rows = []
+    for log in logs:
+        lines = [ln for ln in log.read_text(encoding="utf-8").splitlines() if ln.startswith("RESULT ")]
+        if not lines:
+            raise SystemExit(f"{log}: no RESULT line (did the run finish?)")
+        row = json.loads(lines[-1][7:])
+        row.setdefault("seed", 42)  # runs logged before --seed existed used 42
+        row.setdefault("hard_negatives", "hard-negatives" in row["recipe"] or "hn" in log.stem.split("_"))
+        row["recipe"] = row["recipe"].removesuffix("+hard-negatives")
+        row.update(log=str(log), contended=log in contended)
+        rows.append(row)
+    return {"benchmark": "train_speed --full-epoch", "created": now_iso(),
+            "command": "python benchmarks/train_speed.py --full-epoch --recipe NAME [--seed S] [--hard-negatives] "
+                       "--out DIR > LOG; then --collect LOG ...",
+            "model": "me5-small", "batch_size": 32, "threads": 2,
+            "data": "NTREX-128 lb-en + lb-fr, 100 + 100 held out as dev (seeded)", "rows": rows, "versions": versions()}
+
+
+QUALITY_COLUMNS = (  # (header, task, protocol prefix)
+    ("SIB-200 zero-shot", "sib200-zeroshot", "zeroshot-lb-templates"),
+    ("eng→ltz transfer", "sib200-transfer", "logreg-transfer"),
+    ("Tatoeba ltz-eng", "bitext-ltz", "top1-cosine"),
+    ("ParaLux-dev", "paralux", "triplet-accuracy"),
+)
+
+
+def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> str:
+    """Speed and scores per full-epoch run, then each run's paired difference to ``reference`` (a model
+    folder name; its seed-42 run without hard negatives) on the same test items."""
+    from luxembedder.evaluation.compare import compare_models
+
+    by_folder: dict[str, str] = {}
+    for r in records:
+        by_folder.setdefault(r.model.split("@", 1)[0], r.model)
+
+    def score(model: str, task: str, protocol: str) -> Any:
+        rec = next((r for r in records if r.model == model and r.task == task and r.protocol.startswith(protocol)),
+                   None)
+        return None if rec is None else rec
+
+    rows = epoch["rows"]
+    ref_row = next(r for r in rows if Path(r["out"]).name == reference)
+    ref_speed = ref_row["pairs_per_s"]
+    head = ["recipe", "lr", "seed", "hard negatives", "pairs/s", "speed-up", "peak RSS (GB)", "train loss",
+            *(c[0] for c in QUALITY_COLUMNS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    base = ["base me5-small", "–", "–", "–", "–", "–", "–", "–"]
+    base += [f"{100 * rec.main_score:.1f}" if (rec := score("me5-small", t, p)) else "–" for _, t, p in QUALITY_COLUMNS]
+    lines.append("| " + " | ".join(base) + " |")
+    diffs = []
+    for row in rows:
+        model = by_folder.get(Path(row["out"]).name)
+        opts = recipes().get(row["recipe"], {})
+        speed = f"{row['pairs_per_s']:.2f}" + (" (contended)" if row.get("contended") else "")
+        cells = [row["recipe"], f"{opts.get('lr', 2e-5):g}", str(row["seed"]), "yes" if row["hard_negatives"] else "no",
+                 speed, "–" if row.get("contended") else f"{row['pairs_per_s'] / ref_speed:.2f}×",
+                 f"{row['peak_rss_mb'] / 1024:.1f}",
+                 f"{row['train_loss']:.3f}"]
+        cells += [f"{100 * rec.main_score:.1f}" if model and (rec := score(model, t, p)) else "–"
+                  for _, t, p in QUALITY_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+        if model and row is not ref_row:
+            cmp = {(c["task"], c["protocol"]): c for c in
+                   compare_models(records, by_folder[reference], model, tasks=[t for _, t, _ in QUALITY_COLUMNS])}
+            out = []
+            for _, t, p in QUALITY_COLUMNS:
+                c = next((v for (task, prot), v in cmp.items() if task == t and prot.startswith(p)), None)
+                out.append("–" if c is None or c["low"] is None else
+                           f"{c['diff']:+.1f} [{c['low']:+.1f}, {c['high']:+.1f}]" + ("*" if c["p_bootstrap"] < 0.05 else ""))
+            diffs.append(f"| {row['recipe']} | {opts.get('lr', 2e-5):g} | {row['seed']} | "
+                         f"{'yes' if row['hard_negatives'] else 'no'} | " + " | ".join(out) + " |")
+    dhead = ["recipe", "lr", "seed", "hard negatives", *(c[0] for c in QUALITY_COLUMNS)]
+    return ("\n".join(lines) + f"\n\nPaired difference to `{reference}` (seed {ref_row['seed']}) on the same test "
+            "items, percentage points, 95% paired bootstrap; * p < 0.05:\n\n"
+            + "\n".join(["| " + " | ".join(dhead) + " |", "|" + "---|" * len(dhead), *diffs]) + "\n")
 
 
 def markdown(record: dict[str, Any]) -> str:
