@@ -69,3 +69,20 @@ def test_cli_compare(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     [row] = json.loads(res.output)
     assert row["task"] == "t1" and row["diff"] == pytest.approx(10.0)
+
+
+def test_cli_copy_selects_models_in_order(tmp_path: Path) -> None:
+    from luxembedder.cli.main import app
+    from luxembedder.evaluation.results import load_results
+
+    recs = [r.model_copy(update={"model": "new@0123abcd"}) if r.model == "new" else r for r in _records()]
+    path = save_results(tmp_path / "results.json", recs)
+    runner = CliRunner()
+    res = runner.invoke(app, ["results", "copy", str(path), str(tmp_path / "c.json"), "-m", "new", "-m", "base",
+                              "--keep-items"])
+    assert res.exit_code == 0, res.output
+    copied = load_results(tmp_path / "c.json")
+    assert list(dict.fromkeys(r.model for r in copied)) == ["new@0123abcd", "base"]
+    assert len(copied) == 8 and copied[0].items and copied[0].model == "new@0123abcd"
+    res = runner.invoke(app, ["results", "copy", str(path), str(tmp_path / "d.json"), "-m", "nope"])
+    assert res.exit_code != 0 and "nope" in str(res.exception)

@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
         dest: Path = typer.Argument(..., help="Where to write the copy."),
         keep_items: bool = typer.Option(False, "--keep-items", help="Keep per-item scores (for paired tests)."),
         task: list[str] = typer.Option([], "--task", "-t", help="Keep only these tasks (repeatable)."),
+        model: list[str] = typer.Option([], "--model", "-m", help="Keep only these models, in this order: a name "
+                                        "as in the table, or its part before '@' (repeatable)."),
     ) -> None:
         """Copy a results file after validating it, without per-item scores unless asked (for docs/results/)."""
         from luxembedder.errors import ConfigError
@@ -83,6 +85,16 @@ def register(app: typer.Typer) -> None:
             if missing:
                 raise ConfigError(f"{results}: no records for task(s) {', '.join(missing)}")
             records = [r for r in records if r.task in set(task)]
+        if model:
+            names = list(dict.fromkeys(r.model for r in records))
+            chosen = []
+            for m in model:
+                hits = [n for n in names if n == m or n.split("@", 1)[0] == m]
+                if len(hits) != 1:
+                    raise ConfigError(f"{results}: model {m!r} matches {len(hits)} models ({', '.join(hits) or 'none'}); "
+                                      f"models there: {', '.join(names)}")
+                chosen.append(hits[0])
+            records = [r for m in chosen for r in records if r.model == m]  # the table's column order
         if not keep_items:
             records = [r.model_copy(update={"items": None}) for r in records]
         typer.echo(str(save_results(dest, records)))
