@@ -3,8 +3,8 @@
 A difference in mean score between two models is only meaningful relative to its uncertainty. Both models
 were scored on the same test items, so the interval comes from a *paired* bootstrap over items (and a
 sign-flip permutation p-value), which is much narrower than comparing two independent intervals. Records
-must carry per-item scores (``EvalSettings.keep_items``, the default of ``luxembedder eval``; the copies in
-``docs/results`` drop them).
+must carry per-item scores (``EvalSettings.keep_items``, the default of ``luxembedder eval``; ``luxembedder
+results copy`` drops them unless ``--keep-items``).
 """
 
 from __future__ import annotations

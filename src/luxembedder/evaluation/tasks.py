@@ -75,6 +75,7 @@ class Task(ABC):
 
     metadata: TaskMetadata
     spec: str
+    _file_name: str | None = None  # user-file tasks: set by load(), see ``name``
 
     def __init__(self, settings: Settings | None = None, eval_settings: EvalSettings | None = None) -> None:
         self.settings = settings or get_settings()
@@ -88,8 +89,6 @@ class Task(ABC):
         name from the file names and their content hashes, so results do not depend on where the files lie
         and an edited file is never mistaken for the one already scored."""
         return self._file_name or self.spec
-
-    _file_name: str | None = None
 
     def _set_file_name(self, kind: str, *parts: str | Path) -> None:
         """Name a user-file task ``KIND:FILE@SHA8[:FILE@SHA8...][:COL...]`` (paths become file names)."""
