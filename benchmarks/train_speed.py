@@ -80,8 +80,8 @@ def run_one(recipe: str, steps: int, pair_files: list[Path], out: Path, threads:
     })
     result = train(cfg)
     t = result.metrics["train"]
-    return {"recipe": recipe, "seed": seed, "hard_negatives": hard_negatives, "steps": t["global_step"], "pairs_per_s": t["pairs_per_second"],
-            "peak_rss_mb": t["peak_rss_mb"], "train_runtime_s": t["train_runtime_s"], "train_loss": t["train_loss"],
+    return {"recipe": recipe, "seed": seed, "hard_negatives": hard_negatives, "steps": t["global_step"],
+            "pairs_per_s": t["pairs_per_second"], "peak_rss_mb": t["peak_rss_mb"], "train_runtime_s": t["train_runtime_s"], "train_loss": t["train_loss"],
             "dev": result.metrics["dev"], "out": str(result.out_dir), "config": recipes()[recipe]}
 
 
@@ -158,6 +158,8 @@ def main() -> None:
 def collect(logs: list[Path], contended: list[Path]) -> dict[str, Any]:
     """The last ``RESULT`` line of each full-epoch log as one record (logs named in ``contended`` ran beside
     another job: their pairs/s is kept but flagged)."""
+    import yaml
+
     from luxembedder.utils.provenance import now_iso, versions
 
     rows = []
@@ -167,8 +169,9 @@ def collect(logs: list[Path], contended: list[Path]) -> dict[str, Any]:
             raise SystemExit(f"{log}: no RESULT line (did the run finish?)")
         row = json.loads(lines[-1][7:])
         row.setdefault("seed", 42)  # runs logged before --seed existed used 42
-        row.setdefault("hard_negatives", "hard-negatives" in row["recipe"] or "hn" in log.stem.split("_"))
-        row["recipe"] = row["recipe"].removesuffix("+hard-negatives")
+        if "hard_negatives" not in row:  # older RESULT lines: read it from the saved model's resolved config
+            cfg = yaml.safe_load((Path(row["out"]) / "train_config.yaml").read_text(encoding="utf-8"))
+            row["hard_negatives"] = bool(cfg["hard_negatives"]["enabled"])
         row.update(log=str(log), contended=log in contended)
         rows.append(row)
     return {"benchmark": "train_speed --full-epoch", "created": now_iso(),
@@ -196,9 +199,8 @@ def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> st
         by_folder.setdefault(r.model.split("@", 1)[0], r.model)
 
     def score(model: str, task: str, protocol: str) -> Any:
-        rec = next((r for r in records if r.model == model and r.task == task and r.protocol.startswith(protocol)),
-                   None)
-        return None if rec is None else rec
+        return next((r for r in records if r.model == model and r.task == task and r.protocol.startswith(protocol)),
+                    None)
 
     rows = epoch["rows"]
     ref_row = next(r for r in rows if Path(r["out"]).name == reference)
@@ -216,17 +218,15 @@ def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> st
         speed = f"{row['pairs_per_s']:.2f}" + (" (contended)" if row.get("contended") else "")
         cells = [row["recipe"], f"{opts.get('lr', 2e-5):g}", str(row["seed"]), "yes" if row["hard_negatives"] else "no",
                  speed, "–" if row.get("contended") else f"{row['pairs_per_s'] / ref_speed:.2f}×",
-                 f"{row['peak_rss_mb'] / 1024:.1f}",
-                 f"{row['train_loss']:.3f}"]
+                 f"{row['peak_rss_mb'] / 1024:.1f}", f"{row['train_loss']:.3f}"]
         cells += [f"{100 * rec.main_score:.1f}" if model and (rec := score(model, t, p)) else "–"
                   for _, t, p in QUALITY_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
         if model and row is not ref_row:
-            cmp = {(c["task"], c["protocol"]): c for c in
-                   compare_models(records, by_folder[reference], model, tasks=[t for _, t, _ in QUALITY_COLUMNS])}
+            cmp = compare_models(records, by_folder[reference], model, tasks=[t for _, t, _ in QUALITY_COLUMNS])
             out = []
             for _, t, p in QUALITY_COLUMNS:
-                c = next((v for (task, prot), v in cmp.items() if task == t and prot.startswith(p)), None)
+                c = next((v for v in cmp if v["task"] == t and v["protocol"].startswith(p)), None)
                 out.append("–" if c is None or c["low"] is None else
                            f"{c['diff']:+.1f} [{c['low']:+.1f}, {c['high']:+.1f}]" + ("*" if c["p_bootstrap"] < 0.05 else ""))
             diffs.append(f"| {row['recipe']} | {opts.get('lr', 2e-5):g} | {row['seed']} | "
