@@ -192,11 +192,15 @@ QUALITY_COLUMNS = (  # (header, task, protocol prefix)
 def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> str:
     """Speed and scores per full-epoch run, then each run's paired difference to ``reference`` (a model
     folder name; its seed-42 run without hard negatives) on the same test items."""
+    from luxembedder.errors import ConfigError
     from luxembedder.evaluation.compare import compare_models
+    from luxembedder.evaluation.results import resolve_model_name
 
-    by_folder: dict[str, str] = {}
-    for r in records:
-        by_folder.setdefault(r.model.split("@", 1)[0], r.model)
+    def resolve(folder: str) -> str | None:
+        try:
+            return resolve_model_name(records, folder)
+        except ConfigError:
+            return None
 
     def score(model: str, task: str, protocol: str) -> Any:
         return next((r for r in records if r.model == model and r.task == task and r.protocol.startswith(protocol)),
@@ -213,7 +217,7 @@ def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> st
     lines.append("| " + " | ".join(base) + " |")
     diffs = []
     for row in rows:
-        model = by_folder.get(Path(row["out"]).name)
+        model = resolve(Path(row["out"]).name)
         opts = recipes().get(row["recipe"], {})
         speed = f"{row['pairs_per_s']:.2f}" + (" (contended)" if row.get("contended") else "")
         cells = [row["recipe"], f"{opts.get('lr', 2e-5):g}", str(row["seed"]), "yes" if row["hard_negatives"] else "no",
@@ -223,7 +227,7 @@ def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> st
                   for _, t, p in QUALITY_COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
         if model and row is not ref_row:
-            cmp = compare_models(records, by_folder[reference], model, tasks=[t for _, t, _ in QUALITY_COLUMNS])
+            cmp = compare_models(records, reference, model, tasks=[t for _, t, _ in QUALITY_COLUMNS])
             out = []
             for _, t, p in QUALITY_COLUMNS:
                 c = next((v for v in cmp if v["task"] == t and v["protocol"].startswith(p)), None)

@@ -33,7 +33,8 @@ def register(app: typer.Typer) -> None:
     @results_app.command("compare")
     def compare_cmd(
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval` (with per-item scores)."),
-        baseline: str = typer.Option(..., "--baseline", "-b", help="Model name of the reference."),
+        baseline: str = typer.Option(..., "--baseline", "-b", help="Model name of the reference (or its part "
+                                     "before '@')."),
         model: str = typer.Option(..., "--model", "-m", help="Model name compared with the reference."),
         task: list[str] = typer.Option([], "--task", "-t", help="Only these tasks (repeatable)."),
         resamples: int = typer.Option(2000, "--resamples", min=100, help="Bootstrap resamples / permutations."),
@@ -77,7 +78,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Copy a results file after validating it, without per-item scores unless asked (for docs/results/)."""
         from luxembedder.errors import ConfigError
-        from luxembedder.evaluation.results import load_results, save_results
+        from luxembedder.evaluation.results import load_results, resolve_model_name, save_results
 
         records = load_results(results)
         if task:
@@ -86,14 +87,7 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"{results}: no records for task(s) {', '.join(missing)}")
             records = [r for r in records if r.task in set(task)]
         if model:
-            names = list(dict.fromkeys(r.model for r in records))
-            chosen = []
-            for m in model:
-                hits = [n for n in names if n == m or n.split("@", 1)[0] == m]
-                if len(hits) != 1:
-                    raise ConfigError(f"{results}: model {m!r} matches {len(hits)} models ({', '.join(hits) or 'none'}); "
-                                      f"models there: {', '.join(names)}")
-                chosen.append(hits[0])
+            chosen = [resolve_model_name(records, m, str(results)) for m in model]
             records = [r for m in chosen for r in records if r.model == m]  # the table's column order
         if not keep_items:
             records = [r.model_copy(update={"items": None}) for r in records]

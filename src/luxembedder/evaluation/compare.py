@@ -13,23 +13,21 @@ from typing import Any
 
 from luxembedder.errors import ConfigError
 from luxembedder.evaluation.metrics import paired_bootstrap, permutation_test
-from luxembedder.evaluation.results import ResultRecord
+from luxembedder.evaluation.results import ResultRecord, resolve_model_name
 
 
 def compare_models(
     records: list[ResultRecord], baseline: str, model: str, tasks: list[str] | None = None,
     n_resamples: int = 2000, seed: int = 0, source: str = "results",
 ) -> list[dict[str, Any]]:
-    """One row per (task, subset, protocol) that both models have: scores, ``model - baseline`` with its 95%
+    """One row per (task, subset, protocol) that both models have (names as in the results, or their folder part
+    before ``@``): scores, ``model - baseline`` with its 95%
     paired-bootstrap interval and p-values (bootstrap and permutation), in percentage points.
 
     Rows whose records lack per-item scores, or whose items differ in number, get ``None`` for the interval
     and p-values and a ``note`` saying why. Raises :class:`ConfigError` for an unknown model or task.
     """
-    names = list(dict.fromkeys(r.model for r in records))
-    for m in (baseline, model):
-        if m not in names:
-            raise ConfigError(f"{source}: no records for model {m!r}; models there: {', '.join(names)}")
+    baseline, model = (resolve_model_name(records, m, source) for m in (baseline, model))
     by_key: dict[tuple[str, str, str], dict[str, ResultRecord]] = {}
     for r in records:
         if tasks and r.task not in tasks:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from luxembedder.errors import DataError
+from luxembedder.errors import ConfigError, DataError
 from luxembedder.utils.io import atomic_write_json
 
 logger = logging.getLogger(__name__)
@@ -129,3 +129,17 @@ def merge_results(old: list[ResultRecord], new: list[ResultRecord]) -> list[Resu
     out = [by_key.pop(r.key, r) for r in old]
     out.extend(r for r in new if r.key in by_key)
     return out
+
+
+def resolve_model_name(records: list[ResultRecord], ref: str, source: str = "results") -> str:
+    """The model name in ``records`` that ``ref`` designates: the exact name, or, when exactly one name has it,
+    the part before ``@`` (the folder name of ``folder@fingerprint``). Raises :class:`ConfigError` otherwise."""
+    names = list(dict.fromkeys(r.model for r in records))
+    if ref in names:
+        return ref
+    hits = [n for n in names if n.split("@", 1)[0] == ref]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise ConfigError(f"{source}: model {ref!r} matches {len(hits)} models ({', '.join(hits)})")
+    raise ConfigError(f"{source}: no records for model {ref!r}; models there: {', '.join(names)}")

@@ -91,10 +91,9 @@ class Task(ABC):
         return self._file_name or self.spec
 
     def _set_file_name(self, kind: str, *parts: str | Path) -> None:
-        """Name a user-file task ``KIND:FILE@SHA8[:FILE@SHA8...][:COL...]`` (paths become file names)."""
-        from luxembedder.utils.io import sha256_file
-
-        shown = [f"{p.name}@{sha256_file(p)[:8]}" if isinstance(p, Path) else p for p in parts]
+        """Name a user-file task ``KIND:FILE@SHA8[:FILE@SHA8...][:COL...]`` (paths become file names; the
+        memoised hash is the one the records' provenance uses)."""
+        shown = [f"{p.name}@{B.file_sha256(p)[:8]}" if isinstance(p, Path) else p for p in parts]
         self._file_name = ":".join([kind, *shown])
 
     def data_dir(self) -> Path:
