@@ -140,17 +140,49 @@ def _model_is_current(model_dir: Path, train_cfg: Any) -> bool:
     return all(trained_on.get(str(src.path)) == sha256_file(src.path) for src in train_cfg.pairs)
 
 
+def mine_stage(cfg: RecipeConfig, collection: Collection, out: Path, settings: Settings,
+               show_progress: bool = True) -> tuple[Path, dict[str, int], Any]:
+    """Mine the collection into ``out/mine``: ``(mining_dir, pairs per language pair, mining quality)``."""
+    from luxembedder.mining.merge import evaluate_run
+    from luxembedder.mining.pipeline import mine
+
+    mining_cfg = cfg.mining.model_copy(deep=True)
+    if "model" not in cfg.mining.embedding.model_fields_set:
+        mining_cfg.embedding.model = cfg.base_model
+    mining_dir = out / "mine"
+    mine(collection.articles, mining_dir, mining_cfg, settings, lenient=cfg.collection.lenient,
+         show_progress=show_progress)
+    mining_quality = evaluate_run(mining_dir, collection.gold) if collection.gold else None
+    n_pairs = {p: sum(1 for _ in read_table(mining_dir / "pairs" / f"{p}.jsonl"))
+               if (mining_dir / "pairs" / f"{p}.jsonl").stat().st_size else 0 for p in mining_cfg.pairs}
+    logger.info("mine: %s", ", ".join(f"{p} {n} pairs" for p, n in n_pairs.items()))
+    if sum(n_pairs.values()) == 0:
+        raise ConfigError(f"mining produced no pairs (see {mining_dir / 'report.md'}); loosen the thresholds")
+    return mining_dir, n_pairs, mining_quality
+
+
+def recipe_train_config(cfg: RecipeConfig, mining_dir: Path, n_pairs: dict[str, int], model_dir: Path) -> Any:
+    """The recipe's training config: the mined pair files first, then the configured extra sources."""
+    from luxembedder.training.config import PairSource
+
+    train_cfg = cfg.training.model_copy(deep=True)
+    if "model" not in cfg.training.model_fields_set:
+        train_cfg.model = cfg.base_model
+    train_cfg.pairs = [PairSource(path=mining_dir / "pairs" / f"{p}.jsonl", pair=p)
+                       for p, n in n_pairs.items() if n > 0]
+    train_cfg.output_dir = model_dir
+    train_cfg.resume = True  # an interrupted training continues from its last checkpoint
+    return train_cfg
+
+
 def run_recipe(
     cfg: RecipeConfig, out_dir: str | Path, settings: Settings | None = None, show_progress: bool = True
 ) -> RecipeResult:
     """Run (or resume) the recipe into ``out_dir`` and write ``report.md`` / ``report.html`` there."""
     from luxembedder.evaluation.runner import evaluate
     from luxembedder.evaluation.tasks import get_task
-    from luxembedder.mining.merge import evaluate_run
-    from luxembedder.mining.pipeline import mine
     from luxembedder.models.registry import REGISTRY, prepare_model
     from luxembedder.recipe.report import headline_rows, write_report
-    from luxembedder.training.config import PairSource
     from luxembedder.training.trainer import train
 
     settings = settings or get_settings()
@@ -174,30 +206,12 @@ def run_recipe(
     logger.info("collection: %s", collection.description)
 
     t = stage("mine")
-    mining_cfg = cfg.mining.model_copy(deep=True)
-    if "model" not in cfg.mining.embedding.model_fields_set:
-        mining_cfg.embedding.model = cfg.base_model
-    mining_dir = out / "mine"
-    mined = mine(collection.articles, mining_dir, mining_cfg, settings, lenient=cfg.collection.lenient,
-                 show_progress=show_progress)
-    mining_quality = evaluate_run(mining_dir, collection.gold) if collection.gold else None
+    mining_dir, n_pairs, mining_quality = mine_stage(cfg, collection, out, settings, show_progress)
     timings["mine"] = time.perf_counter() - t
-    n_pairs = {p: sum(1 for _ in read_table(mining_dir / "pairs" / f"{p}.jsonl"))
-               if (mining_dir / "pairs" / f"{p}.jsonl").stat().st_size else 0 for p in mining_cfg.pairs}
-    logger.info("mine: %s", ", ".join(f"{p} {n} pairs" for p, n in n_pairs.items()))
-    if sum(n_pairs.values()) == 0:
-        raise ConfigError(f"mining produced no pairs (see {mining_dir / 'report.md'}); loosen the thresholds")
-    del mined
 
     t = stage("train")
     model_dir = out / f"{cfg.name}-finetuned"  # the folder name is the model's name in results
-    train_cfg = cfg.training.model_copy(deep=True)
-    if "model" not in cfg.training.model_fields_set:
-        train_cfg.model = cfg.base_model
-    train_cfg.pairs = [PairSource(path=mining_dir / "pairs" / f"{p}.jsonl", pair=p)
-                       for p, n in n_pairs.items() if n > 0]
-    train_cfg.output_dir = model_dir
-    train_cfg.resume = True  # an interrupted training continues from its last checkpoint
+    train_cfg = recipe_train_config(cfg, mining_dir, n_pairs, model_dir)
     if _model_is_current(model_dir, train_cfg):
         logger.info("train: %s is up to date", model_dir)
     else:

@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from luxembedder.datasets.letz import LETZ_ATTRIBUTION, LETZ_LICENSE, read_letz
+from luxembedder.datasets.parallel import ParallelRows, evaluation_texts, ntrex_parallel, sib200_parallel
 from luxembedder.errors import ConfigError, DataError
-from luxembedder.training.config import PairSource, check_pair_name
+from luxembedder.training.config import (
+    LetzSource,
+    NtrexSource,
+    PairSource,
+    Sib200Source,
+    SourceOptions,
+    check_pair_name,
+)
 from luxembedder.utils.io import TABLE_SUFFIXES, iter_table, sha256_file
 
 logger = logging.getLogger(__name__)
@@ -45,26 +54,46 @@ class SourceRecord:
     dropped_low_score: int = 0
     dropped_duplicate: int = 0
     dropped_leakage: int = 0
+    source: str = "pairs"
+    license: str | None = None
+    attribution: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 @dataclass
 class PairSet:
-    """All pairs of one language pair (e.g. ``lb-en``): parallel lists plus the files they came from."""
+    """The rows of one training set: parallel lists (``first`` is the Luxembourgish side), optional
+    per-row hard ``negatives``, the files they came from, and how the set is trained (objective, weight).
+
+    ``name`` keys the set in multi-dataset training (``lb-en`` for pair files, ``ntrex:lb-de``,
+    ``sib200:lb-en``, ``letz:wot``...); ``pair`` is its language pair; ``kind`` the source type.
+    """
 
     name: str
     first: list[str] = field(default_factory=list)
     second: list[str] = field(default_factory=list)
     sources: list[SourceRecord] = field(default_factory=list)
+    pair: str | None = None
+    kind: str = "pairs"
+    objective: str = "contrastive"
+    weight: float = 1.0
+    negatives: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.first)
 
+    @property
+    def languages(self) -> tuple[str, str]:
+        a, _, b = (self.pair or self.name).partition("-")
+        return a, b
+
     def subset(self, idx: Iterable[int]) -> PairSet:
         idx = list(idx)
-        return PairSet(self.name, [self.first[i] for i in idx], [self.second[i] for i in idx], self.sources)
+        neg = None if self.negatives is None else [self.negatives[i] for i in idx]
+        return PairSet(self.name, [self.first[i] for i in idx], [self.second[i] for i in idx], self.sources,
+                       self.pair, self.kind, self.objective, self.weight, neg)
 
 
 def infer_pair(path: Path) -> str | None:
@@ -178,8 +207,12 @@ def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:
     seen: dict[str, set[tuple[str, str]]] = {}
     for path, pair, src in expand_sources(sources):
         record = SourceRecord(str(path), pair, _dir_sha256(path) if path.is_dir() else sha256_file(path))
-        ps = sets.setdefault(pair, PairSet(pair))
-        keys = seen.setdefault(pair, set())
+        name = pair if src.objective == "contrastive" else f"{pair}/{src.objective}"
+        ps = sets.setdefault(name, PairSet(name, pair=pair, objective=src.objective, weight=src.weight))
+        if ps.weight != src.weight:
+            raise ConfigError(f"pair files of {name} have different weights ({ps.weight} and {src.weight}): "
+                              "give files of one pair and objective one weight")
+        keys = seen.setdefault(name, set())
         for line, row in _iter_rows(path):
             record.rows_read += 1
             a = _text(row, "text_1", path, line)
@@ -205,6 +238,147 @@ def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:
                     record.rows_read, record.rows_kept, record.dropped_low_score, record.dropped_duplicate)
         ps.sources.append(record)
     return sets
+
+
+def _parallel_set(rows: ParallelRows, src: NtrexSource | Sib200Source, kind: str) -> PairSet:
+    name = rows.name if src.objective == "contrastive" else f"{rows.name}/{src.objective}"
+    ps = PairSet(name, pair=rows.pair, kind=kind, objective=src.objective, weight=src.weight)
+    h = hashlib.sha256()
+    for f in rows.files:
+        h.update(sha256_file(f).encode())
+    record = SourceRecord(", ".join(sorted({Path(f).name for f in rows.files})), rows.pair, h.hexdigest(),
+                          rows_read=len(rows), source=kind, license="CC BY-SA 4.0")
+    seen: set[tuple[str, str]] = set()
+    for a, b in zip(rows.first, rows.second, strict=True):
+        key = (normalize_for_match(a), normalize_for_match(b))
+        if key in seen:
+            record.dropped_duplicate += 1
+            continue
+        seen.add(key)
+        ps.first.append(a.strip())
+        ps.second.append(b.strip())
+    record.rows_kept = len(ps)
+    ps.sources.append(record)
+    return ps
+
+
+def _letz_sets(src: LetzSource, data_dir: Path) -> list[PairSet]:
+    """One set per LETZ subset: (sentence, word) positives, with the sentence's class-0 word as negative."""
+    out = []
+    langs = set(src.languages)
+    for subset in src.subsets:
+        rows = read_letz(data_dir, subset, src.split)
+        ps = PairSet(f"letz:{subset.lower()}", pair=f"lb-{'lb' if subset == 'SYN' else 'xx'}", kind="letz",
+                     objective=src.objective, weight=src.weight, negatives=[] if src.negatives else None)
+        record = SourceRecord(f"LETZ-{subset}/{rows.path.name}", f"lb-{subset.lower()}", sha256_file(rows.path),
+                              rows_read=rows.read, source="letz", license=LETZ_LICENSE, attribution=LETZ_ATTRIBUTION)
+        wrong: dict[tuple[str, str], str] = {}
+        for r in rows.negatives:
+            wrong.setdefault((normalize_for_match(r.text), r.lang), r.label)
+        seen: set[tuple[str, str]] = set()
+        for r in rows.positives:
+            if subset == "WoT" and r.lang not in langs:
+                continue
+            key = (normalize_for_match(r.text), normalize_for_match(r.label))
+            if key in seen:
+                record.dropped_duplicate += 1
+                continue
+            neg = wrong.get((key[0], r.lang))
+            if ps.negatives is not None and neg is None:
+                continue  # no class-0 word for this sentence: a triplet set keeps only complete rows
+            seen.add(key)
+            ps.first.append(r.text)
+            ps.second.append(r.label)
+            if ps.negatives is not None:
+                ps.negatives.append(neg)  # type: ignore[arg-type]
+        record.rows_kept = len(ps)
+        if not ps.first:
+            raise DataError(f"no LETZ-{subset} rows left (languages {sorted(langs)})", rows.path, field="lang")
+        ps.sources.append(record)
+        logger.info("LETZ-%s %s: %d rows read, %d positive pairs kept%s", subset, src.split, rows.read, len(ps),
+                    " (with class-0 negatives)" if ps.negatives is not None else "")
+        out.append(ps)
+    return out
+
+
+def load_training_sets(sources: list[SourceOptions], data_dir: Path | None) -> dict[str, PairSet]:
+    """Every configured source as named :class:`PairSet` objects (pair files merged by pair and objective)."""
+    files = [s for s in sources if isinstance(s, PairSource)]
+    sets = load_pair_sets(files) if files else {}
+    for src in sources:
+        if isinstance(src, PairSource):
+            continue
+        if data_dir is None or not Path(data_dir).is_dir():
+            raise ConfigError(f"training source type '{getattr(src, 'type', '?')}' reads the data directory, "
+                              "which is not set (--data-dir or $LUXEMBEDDER_DATA)")
+        if isinstance(src, NtrexSource):
+            new = [_parallel_set(r, src, "ntrex") for r in ntrex_parallel(data_dir, src.pairs, src.holdout_documents)]
+        elif isinstance(src, Sib200Source):
+            new = [_parallel_set(r, src, "sib200") for r in sib200_parallel(data_dir, src.pairs, src.splits)]
+        elif isinstance(src, LetzSource):
+            new = _letz_sets(src, Path(data_dir))
+        else:  # pragma: no cover - the config's discriminated union rejects it first
+            raise ConfigError(f"unknown training source {src!r}")
+        for ps in new:
+            if ps.name in sets:
+                raise ConfigError(f"training set {ps.name} is configured twice")
+            sets[ps.name] = ps
+    if not sets:
+        raise ConfigError("no pair sources given (pass --pairs PATH or set 'pairs' / 'sources' in the config)")
+    return sets
+
+
+def limit_rows(sets: dict[str, PairSet], limits: dict[str, int | None], seed: int) -> dict[str, int]:
+    """Keep a seeded random subset of ``limits[name]`` rows of each set (in place); returns rows dropped."""
+    dropped: dict[str, int] = {}
+    for name, ps in sets.items():
+        k = limits.get(name)
+        if k is None or len(ps) <= k:
+            continue
+        order = list(range(len(ps)))
+        random.Random(f"{seed}:{name}:max_rows").shuffle(order)
+        kept = ps.subset(sorted(order[:k]))
+        dropped[name] = len(ps) - k
+        ps.first, ps.second, ps.negatives = kept.first, kept.second, kept.negatives
+    return dropped
+
+
+def source_limits(sources: list[SourceOptions], sets: dict[str, PairSet]) -> dict[str, int | None]:
+    """``max_rows`` of each set's source (a source's limit applies to each set it produced)."""
+    limits: dict[str, int | None] = {}
+    for src in sources:
+        if src.max_rows is None:
+            continue
+        for name, ps in sets.items():
+            if _belongs(ps, src):
+                limits[name] = src.max_rows
+    return limits
+
+
+def _belongs(ps: PairSet, src: SourceOptions) -> bool:
+    kind = getattr(src, "type", "pairs")
+    if ps.kind != kind or ps.objective != src.objective:
+        return False
+    if isinstance(src, PairSource):
+        return src.pair is None or ps.pair == src.pair
+    if isinstance(src, NtrexSource | Sib200Source):
+        return ps.pair in src.pairs
+    if isinstance(src, LetzSource):
+        return ps.name.split(":")[-1] in {s.lower() for s in src.subsets}
+    return False
+
+
+def evaluation_exclusions(data_dir: Path | None, sets: dict[str, PairSet]) -> tuple[set[str], dict[str, int]]:
+    """Normalised texts of every evaluation set in the languages the training sets use, with set sizes."""
+    if data_dir is None or not Path(data_dir).is_dir():
+        return set(), {}
+    langs = {"lb", "en", "fr", "de"}
+    for ps in sets.values():
+        langs.update(x for x in ps.languages if x and x not in ("xx",))
+    from luxembedder.text.langcodes import known_languages
+
+    texts = evaluation_texts(data_dir, sorted(x for x in langs if x in known_languages()))
+    return {normalize_for_match(t) for v in texts.values() for t in v}, {k: len(v) for k, v in texts.items()}
 
 
 def load_exclusion_texts(paths: Iterable[Path]) -> set[str]:
@@ -236,18 +410,20 @@ def drop_leakage(sets: dict[str, PairSet], excluded: set[str]) -> dict[str, int]
     """Remove pairs with a text in ``excluded`` (in place); returns the number dropped per pair set."""
     dropped: dict[str, int] = {}
     for name, ps in sets.items():
+        neg = ps.negatives
         keep = [i for i in range(len(ps)) if normalize_for_match(ps.first[i]) not in excluded
-                and normalize_for_match(ps.second[i]) not in excluded]
+                and normalize_for_match(ps.second[i]) not in excluded
+                and (neg is None or normalize_for_match(neg[i]) not in excluded)]
         n = len(ps) - len(keep)
         dropped[name] = n
         if n:
-            logger.warning("%s: dropped %d pairs whose text is in the leakage-exclusion list (ParaLux)", name, n)
+            logger.warning("%s: dropped %d rows with a text of the leakage-exclusion list", name, n)
             kept = ps.subset(keep)
-            ps.first, ps.second = kept.first, kept.second
+            ps.first, ps.second, ps.negatives = kept.first, kept.second, kept.negatives
             if ps.sources:
                 ps.sources[0].dropped_leakage += n
         if len(ps) == 0:
-            raise DataError(f"pair set {name}: no pairs left after removing ParaLux texts",
+            raise DataError(f"pair set {name}: no pairs left after removing evaluation (leakage) texts",
                             ps.sources[0].path if ps.sources else None)
     return dropped
 

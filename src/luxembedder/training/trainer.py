@@ -24,8 +24,11 @@ from luxembedder.training.data import (
     PairSet,
     default_exclusion_files,
     drop_leakage,
+    evaluation_exclusions,
+    limit_rows,
     load_exclusion_texts,
-    load_pair_sets,
+    load_training_sets,
+    source_limits,
     split_dev,
 )
 
@@ -51,6 +54,13 @@ class PreparedData:
     sources: list[dict[str, Any]]
     leakage_dropped: dict[str, int]
     negatives: dict[str, Any]
+    evaluation_sets: dict[str, int] = field(default_factory=dict)
+    limited: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def distill(self) -> dict[str, PairSet]:
+        """The training sets trained by distillation (their datasets need the teacher)."""
+        return {k: v for k, v in self.train.items() if v.objective == "distill"}
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -83,24 +93,38 @@ def bf16_supported() -> bool:
 
 
 def prepare_data(config: TrainConfig, settings: Settings | None = None) -> PreparedData:
-    """Load, validate, dedupe, leakage-filter and split the pairs; build the datasets (no model needed)."""
+    """Load, validate, dedupe, leakage-filter and split every source; build the contrastive datasets.
+
+    No model is needed: every input problem surfaces here. Distillation sets get their datasets in
+    :func:`train`, once the teacher is loaded (:func:`luxembedder.training.distill.distillation_rows`).
+    """
     from datasets import Dataset
 
     settings = settings or get_settings()
-    sets = load_pair_sets(config.pairs)
+    sets = load_training_sets(config.all_sources, settings.data_dir)
     leakage: dict[str, int] = {}
+    eval_sets: dict[str, int] = {}
     if config.leakage_check:
         files = config.exclude_files if config.exclude_files is not None else default_exclusion_files(
             settings.data_dir)
         for f in files:
             if not Path(f).is_file():
                 raise DataError("leakage-exclusion file not found", f, field="exclude_files")
-        if files:
-            leakage = drop_leakage(sets, load_exclusion_texts(files))
-            logger.info("leakage check against %s: dropped %s", ", ".join(map(str, files)), leakage)
+        excluded = load_exclusion_texts(files) if files else set()
+        if config.exclude_evaluation_sets:
+            eval_texts, eval_sets = evaluation_exclusions(settings.data_dir, sets)
+            excluded |= eval_texts
+        if excluded:
+            leakage = drop_leakage(sets, excluded)
+            logger.info("leakage check against %s%s: dropped %s", ", ".join(map(str, files)) or "-",
+                        f" and {len(eval_sets)} evaluation sets" if eval_sets else "", leakage)
         else:
-            logger.warning("leakage check: no exclusion files found (no ParaLux files in the data directory)")
-    train, dev = split_dev(sets, config.dev_fraction, config.dev_size, config.dev_max, config.dev_seed)
+            logger.warning("leakage check: no exclusion files or evaluation sets found (no data directory?)")
+    limited = limit_rows(sets, source_limits(config.all_sources, sets), config.dev_seed)
+    lexical = {k: v for k, v in sets.items() if v.kind == "letz"}
+    train, dev = split_dev({k: v for k, v in sets.items() if k not in lexical}, config.dev_fraction,
+                           config.dev_size, config.dev_max, config.dev_seed)
+    train.update(lexical)
     datasets: dict[str, Any] = {}
     neg_stats: dict[str, Any] = {}
     hn = config.hard_negatives
@@ -112,10 +136,15 @@ def prepare_data(config: TrainConfig, settings: Settings | None = None) -> Prepa
         if len(ps) < 2:
             raise DataError(f"pair set {name}: fewer than 2 training pairs after the dev split",
                             ps.sources[0].path if ps.sources else None)
-        if not hn.enabled:
+        if ps.objective == "distill":
+            continue
+        if ps.negatives is not None:
+            datasets[name] = Dataset.from_dict({"anchor": ps.first, "positive": ps.second, "negative": ps.negatives})
+            continue
+        if not hn.enabled or ps.kind == "letz":
             datasets[name] = Dataset.from_dict({"anchor": ps.first, "positive": ps.second})
             continue
-        lang1, lang2 = name.split("-")
+        lang1, lang2 = ps.languages
         plain_a, plain_p, trip_a, trip_p, trip_n = [], [], [], [], []
         by_edit: dict[str, int] = {}
         for a, p in zip(ps.first, ps.second, strict=True):
@@ -141,7 +170,7 @@ def prepare_data(config: TrainConfig, settings: Settings | None = None) -> Prepa
                 {"anchor": trip_a, "positive": trip_p, "negative": trip_n})
     counts = {name: {"train": len(train[name]), "dev": len(dev.get(name, ()))} for name in train}
     sources = [r.to_dict() for ps in sets.values() for r in ps.sources]
-    return PreparedData(train, dev, datasets, counts, sources, leakage, neg_stats)
+    return PreparedData(train, dev, datasets, counts, sources, leakage, neg_stats, eval_sets, limited)
 
 
 class _RecordingSimilarity:
@@ -185,6 +214,35 @@ def build_loss(config: TrainConfig, model: Any, settings: Settings | None = None
         raise ConfigError(f"unknown loss '{config.loss}'")
     loss.similarity_fct = _RecordingSimilarity(loss.similarity_fct)
     return loss
+
+
+def add_distillation_datasets(config: TrainConfig, data: PreparedData, settings: Settings) -> None:
+    """Embed the high-resource side of every distillation set with the (cached) teacher; add MSE datasets."""
+    from datasets import Dataset
+    from luxembedder.training.distill import distillation_rows, load_teacher
+
+    assert config.teacher_model  # the config validator guarantees a teacher for distillation sources
+    teacher = load_teacher(config.teacher_model, settings, config.teacher_cache)
+    for name, ps in data.distill.items():
+        t0 = time.perf_counter()
+        data.datasets[name] = Dataset.from_dict(distillation_rows(ps.first, ps.second, teacher))
+        logger.info("%s: teacher targets for %d pairs in %.1f s (%s; cache hits %d, misses %d)", name, len(ps),
+                    time.perf_counter() - t0, teacher.name, teacher.hits, teacher.misses)
+
+
+def dataset_losses(config: TrainConfig, data: PreparedData, model: Any, contrastive: Any) -> dict[str, Any]:
+    """One loss per training dataset: the contrastive loss or MSE (distillation), times the source's weight."""
+    from sentence_transformers.sentence_transformer.losses import MSELoss
+
+    from luxembedder.training.distill import WeightedLoss
+
+    mse = MSELoss(model) if data.distill else None
+    out: dict[str, Any] = {}
+    for name in data.datasets:
+        ps = data.train[name.removesuffix("+hn")]
+        loss = mse if ps.objective == "distill" else contrastive
+        out[name] = loss if ps.weight == 1.0 else WeightedLoss(loss, ps.weight)
+    return out
 
 
 def _hf_module(model: Any) -> Any:
@@ -314,7 +372,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     work = _work_dir(out_dir)
     ckpt_dir = work / "checkpoints"
     last = get_last_checkpoint(str(ckpt_dir)) if config.resume and ckpt_dir.is_dir() else None
-    if config.resume and last is None:
+    if config.resume and last is None and ckpt_dir.is_dir():
         logger.warning("resume requested but no checkpoint in %s: starting from the beginning", ckpt_dir)
     if not config.resume and work.exists() and _rank() == 0:
         shutil.rmtree(work)
@@ -338,6 +396,9 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         logger.warning("bf16 requested but this machine has no native bf16 (CPU without AVX512-BF16/AMX, "
                        "no CUDA); training in fp32")
     loss = build_loss(config, model, settings)
+    if data.distill:
+        add_distillation_datasets(config, data, settings)
+    losses = dataset_losses(config, data, model, loss)
     prompt = model.prompts.get(model.default_prompt_name) if model.default_prompt_name else None
     evaluator = build_evaluator(data.dev, config.batch_size)
 
@@ -375,7 +436,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         greater_is_better=True,
         logging_steps=config.logging_steps,
         logging_first_step=True,
-        report_to="none",
+        report_to=list(config.report_to) or "none",
         disable_tqdm=not logger.isEnabledFor(logging.INFO),
         dataloader_num_workers=0,
         ddp_backend="gloo" if _world_size() > 1 and not torch.cuda.is_available() else None,
@@ -385,12 +446,16 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     cbs = list(callbacks or [])
     if config.early_stopping_patience and has_dev:
         cbs.append(transformers.EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
-    train_ds = data.datasets if len(data.datasets) > 1 else next(iter(data.datasets.values()))
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, loss=loss,
+    if len(data.datasets) > 1:
+        train_ds, train_loss = data.datasets, losses
+    else:
+        train_ds, train_loss = next(iter(data.datasets.values())), next(iter(losses.values()))
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, loss=train_loss,
                                          evaluator=evaluator, callbacks=cbs)
     n_pairs = sum(len(d) for d in data.datasets.values())
-    logger.info("training %s on %s (%d pairs), loss %s, batch %d, %s", config.model,
-                ", ".join(f"{k}: {len(v)}" for k, v in data.datasets.items()), n_pairs, config.loss,
+    logger.info("training %s on %s (%d rows), loss %s, batch %d, %s", config.model,
+                ", ".join(f"{k}: {len(v)}" for k, v in data.datasets.items()), n_pairs,
+                ", ".join(sorted({type(getattr(v, "inner", v)).__name__ for v in losses.values()})),
                 config.batch_size, f"resuming from {last}" if last else "from the start")
     t0 = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=last)
@@ -434,6 +499,11 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
                 "pair_counts": data.counts,
                 "hard_negatives": data.negatives if config.hard_negatives.enabled else None,
                 "leakage_dropped": data.leakage_dropped,
+                "leakage_evaluation_sets": data.evaluation_sets,
+                "rows_over_max_rows": data.limited,
+                "objectives": {k: {"objective": v.objective, "weight": v.weight, "kind": v.kind}
+                               for k, v in data.train.items()},
+                "teacher": config.teacher_model if data.distill else None,
                 "metrics": metrics,
                 "config": config.model_dump(mode="json"),
                 "versions": versions(),
