@@ -142,6 +142,12 @@ def unit(plan: dict[str, Any], out: Path, arm: str, seed: int) -> None:
     from luxembedder.training.trainer import train
 
     settings = get_settings()
+    suite = dev_suite()
+    if arm == "base":  # the untrained base model, once
+        base = recipe_config(plan).base_model
+        evaluate([base], [get_task(t, settings, suite) for t in dev_tasks(out)], out / "dev-eval", settings,
+                 config=suite)
+        return
     cfg = train_config(plan, out, arm, seed)
     model_dir = Path(cfg.output_dir)
     load0 = _load()
@@ -149,7 +155,6 @@ def unit(plan: dict[str, Any], out: Path, arm: str, seed: int) -> None:
     if not (model_dir / "luxembedder.json").is_file():
         train(cfg, settings)
     t1 = time.perf_counter()
-    suite = dev_suite()
     evaluate([str(model_dir)], [get_task(t, settings, suite) for t in dev_tasks(out)], out / "dev-eval", settings,
              config=suite)
     t2 = time.perf_counter()
@@ -164,6 +169,8 @@ def unit(plan: dict[str, Any], out: Path, arm: str, seed: int) -> None:
 
 def run(plan: dict[str, Any], out: Path, arms: list[str], seeds: list[int], plan_path: Path) -> None:
     """Every (seed, arm) unit in its own process, seed-major (each seed gives one full comparison first)."""
+    subprocess.run([sys.executable, __file__, "--plan", str(plan_path), "--out", str(out), "unit", "--arm", "base",
+                    "--seed", "0"], check=True)
     for seed in seeds:
         for arm in arms:
             logger.info("unit %s seed %d (load %s)", arm, seed, _load())
@@ -196,8 +203,12 @@ def table(plan: dict[str, Any], out: Path, reference: str, n_boot: int = 10000) 
 
     recs = _records(out / "dev-eval" / "results.json")
     by: dict[tuple[str, str, int], Any] = {}
+    base_rows: dict[str, float] = {}
     for r in recs:
         arm, _, seed = Path(r.model.split("@")[0]).name.rpartition("-s")
+        if not arm or not seed.isdigit():
+            base_rows[_task_label(r)] = r.main_score
+            continue
         by[(arm, _task_label(r), int(seed))] = r
     units = [json.loads(x) for x in (out / "units.jsonl").read_text().splitlines() if x.strip()]
     times: dict[str, list[float]] = {}
@@ -221,7 +232,7 @@ def table(plan: dict[str, Any], out: Path, reference: str, n_boot: int = 10000) 
                 cell.update(delta=float(diff.mean()), ci95=[lo, hi], p=p, paired_seeds=common)
             row["tasks"][task] = cell
         rows.append(row)
-    return {"reference": reference, "tasks": tasks, "rows": rows, "n_boot": n_boot,
+    return {"reference": reference, "tasks": tasks, "rows": rows, "n_boot": n_boot, "base": base_rows,
             "protocol": "dev data only; Δ = arm − reference on the same items and seeds; 95% two-level "
                         "bootstrap (seeds and items resampled), two-sided p"}
 
@@ -230,6 +241,9 @@ def markdown(result: dict[str, Any], plan: dict[str, Any]) -> str:
     tasks = result["tasks"]
     lines = ["| arm | what changes | seeds | train s | " + " | ".join(tasks) + " |",
              "|---|---|---|---|" + "---|" * len(tasks)]
+    if result.get("base"):
+        lines.append("| base | the untrained base model | – | – | "
+                     + " | ".join(f"{100 * result['base'][t]:.1f}" if t in result["base"] else "–" for t in tasks) + " |")
     for row in result["rows"]:
         cells = []
         for t in tasks:

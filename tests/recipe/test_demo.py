@@ -17,7 +17,7 @@ from luxembedder.recipe.report import SECTIONS
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-@pytest.mark.parametrize("name", ["demo", "offline", "paper"])
+@pytest.mark.parametrize("name", ["demo", "offline", "paper", "best-offline"])
 def test_recipe_configs_validate(name):
     cfg = RecipeConfig.from_yaml(CONFIGS / f"{name}.yaml")
     assert cfg == RecipeConfig.from_yaml(packaged_config(name))
@@ -43,6 +43,30 @@ def test_other_configs_validate():
     ExperimentConfig.from_yaml(CONFIGS / "experiment.yaml")
     if (CONFIGS / "train.yaml").is_file():
         TrainConfig.from_yaml(CONFIGS / "train.yaml")
+
+
+def test_recipe_training_keeps_its_sources_after_the_mined_pairs(tmp_path):
+    from luxembedder.recipe.run import recipe_train_config
+
+    cfg = RecipeConfig.from_yaml(CONFIGS / "best-offline.yaml")
+    cfg.training.sources = RecipeConfig.from_dict(
+        {"training": {"sources": [{"type": "letz", "max_rows": 10}]}}).training.sources
+    train_cfg = recipe_train_config(cfg, tmp_path / "mine", {"lb-en": 5, "lb-fr": 0}, tmp_path / "model")
+    assert [p.pair for p in train_cfg.pairs] == ["lb-en"]  # an empty mined file is not a source
+    assert [s.type for s in train_cfg.all_sources] == ["pairs", "letz"]
+    assert train_cfg.model == cfg.base_model and train_cfg.output_dir == tmp_path / "model"
+
+
+def test_ablation_plan_arms_validate():
+    """Every arm of the quality ablation is a valid training-section override of best-offline.yaml."""
+    from luxembedder.training.config import TrainConfig
+
+    plan = yaml.safe_load((CONFIGS / "quality-ablation.yaml").read_text())
+    base = RecipeConfig.from_yaml(CONFIGS.parent / plan["recipe"]).training.model_dump(mode="json")
+    assert plan["seeds"] and len(plan["seeds"]) >= 3
+    for arm, overrides in plan["arms"].items():
+        assert arm in plan["descriptions"], arm
+        TrainConfig.from_dict({**base, **overrides})
 
 
 def test_quick_config_is_smaller():
