@@ -281,6 +281,59 @@ def test(plan: dict[str, Any], out: Path, arm: str, seeds: list[int]) -> None:
     logger.info("test evaluation in %.0f s (load %s)", time.perf_counter() - t0, _load())
 
 
+def test_table(plan: dict[str, Any], out: Path, arm: str, n_boot: int = 10000) -> dict[str, Any]:
+    """Test scores: base, baselines, each seed of ``arm``, their mean and Δ to base (two-level bootstrap)."""
+    from luxembedder.analysis.experiment import bootstrap_seeds_items
+
+    cfg = recipe_config(plan)
+    recs = _records(out / "test-eval" / "results.json")
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in recs:
+        name = Path(r.model.split("@")[0]).name
+        row = rows.setdefault((r.task, r.subset, r.protocol), {"task": r.task, "subset": r.subset,
+                                                               "protocol": r.protocol, "n": r.n, "seeds": {}})
+        if name.startswith(f"{arm}-s") and name.rpartition("-s")[2].isdigit():
+            row["seeds"][int(name.rpartition("-s")[2])] = r
+        else:
+            row[name] = r
+    out_rows = []
+    for row in rows.values():
+        base = row.get(cfg.base_model)
+        seeds = [row["seeds"][k] for k in sorted(row["seeds"])]
+        if base is None or not seeds:
+            continue
+        item = {"task": row["task"], "subset": row["subset"], "protocol": row["protocol"], "n": row["n"],
+                "base": base.main_score, "seeds": [s.main_score for s in seeds],
+                "mean": float(np.mean([s.main_score for s in seeds])),
+                "baselines": {b: row[b].main_score for b in cfg.evaluation.baselines if b in row}}
+        if base.items is not None and all(s.items is not None for s in seeds):
+            diff = np.stack([np.asarray(s.items) - np.asarray(base.items) for s in seeds])
+            lo, hi, p = bootstrap_seeds_items(diff, n_boot, 0, 0.05)
+            item.update(delta=float(diff.mean()), ci95=[lo, hi], p=p)
+        out_rows.append(item)
+    return {"arm": arm, "base": cfg.base_model, "baselines": list(cfg.evaluation.baselines), "rows": out_rows,
+            "n_boot": n_boot, "protocol": "test sets, scored once; Δ = mean over seeds − base on the same items; "
+            "95% two-level bootstrap (seeds and items resampled)"}
+
+
+def test_markdown(result: dict[str, Any]) -> str:
+    bl = result["baselines"]
+    lines = ["| task | subset | n | " + " | ".join(bl) + f" | {result['base']} | seeds | mean | Δ mean − base [95% CI] |",
+             "|---|---|---|" + "---|" * len(bl) + "---|---|---|---|"]
+    for r in result["rows"]:
+        d = "–"
+        if "delta" in r:
+            lo, hi = r["ci95"]
+            d = f"{100 * r['delta']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]" + (" *" if lo > 0 or hi < 0 else "")
+        subset = r["subset"] + (" (en templates)" if "-en-" in r["protocol"] else "")
+        lines.append(f"| {r['task']} | {subset} | {r['n']} | "
+                     + " | ".join(f"{100 * r['baselines'][b]:.1f}" if b in r["baselines"] else "–" for b in bl)
+                     + f" | {100 * r['base']:.1f} | " + " / ".join(f"{100 * x:.1f}" for x in r["seeds"])
+                     + f" | **{100 * r['mean']:.1f}** | {d} |")
+    lines += ["", f"Scores in percent. {result['protocol']} ({result['n_boot']} resamples); * = interval excludes 0."]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--plan", type=Path, default=ROOT / "configs" / "quality-ablation.yaml")
@@ -300,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     te = sub.add_parser("test")
     te.add_argument("--arm", required=True)
     te.add_argument("--seeds", nargs="+", type=int)
+    tt = sub.add_parser("test-table")
+    tt.add_argument("--arm", required=True)
+    tt.add_argument("--json", type=Path)
+    tt.add_argument("--md", type=Path)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     plan = load_plan(args.plan)
@@ -320,6 +377,14 @@ def main(argv: list[str] | None = None) -> int:
             args.md.write_text(md)
     elif args.cmd == "test":
         test(plan, out, args.arm, args.seeds or plan["seeds"])
+    elif args.cmd == "test-table":
+        result = test_table(plan, out, args.arm)
+        md = test_markdown(result)
+        print(md)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1) + "\n")
+        if args.md:
+            args.md.write_text(md)
     return 0
 
 
