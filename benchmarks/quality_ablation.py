@@ -211,9 +211,10 @@ def table(plan: dict[str, Any], out: Path, reference: str, n_boot: int = 10000) 
             continue
         by[(arm, _task_label(r), int(seed))] = r
     units = [json.loads(x) for x in (out / "units.jsonl").read_text().splitlines() if x.strip()]
+    per_unit = {(u["arm"], u["seed"]): u["train_s"] for u in units}  # a resumed unit repeats its line
     times: dict[str, list[float]] = {}
-    for u in units:
-        times.setdefault(u["arm"], []).append(u["train_s"])
+    for (a, _), secs in per_unit.items():
+        times.setdefault(a, []).append(secs)
     arms = [a for a in plan["arms"] if any(k[0] == a for k in by)]
     tasks = sorted({k[1] for k in by})
     rows = []
