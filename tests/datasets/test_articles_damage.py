@@ -192,24 +192,29 @@ def test_quoted_multiline_field_is_still_one_record(tmp_path: Path) -> None:
 def test_json_array_rejects_only_the_bad_elements(tmp_path: Path) -> None:
     good = {"lang": "lb", "published": "2024-01-01", "body": "Text"}
     p = tmp_path / "a.json"
-    p.write_bytes(b"\xef\xbb\xbf[" + json.dumps({"id": "1", **good}).encode() + b", 42, "
-                  + json.dumps({"id": "3", **good}).encode().replace(b"Text", b"Te\xebxt") + b", "
+    p.write_bytes(b"\xef\xbb\xbf[" + json.dumps({"id": "1", **good}).encode() + b",\n42,\n"
+                  + json.dumps({"id": "3", **good}).encode().replace(b"Text", b"Te\xebxt") + b",\n"
                   + json.dumps({"id": "4", **good}).encode() + b"]")
     res = load_articles([p], lenient=True)
     assert [a.id for a in res.articles] == ["1", "4"]
     assert [(r["line"], r["reason"].split(" (")[0]) for r in res.rejected] == [
-        (2, "expected a JSON object, found int"), (3, "not valid UTF-8")]
+        (2, "element 2: expected a JSON object, found int"), (3, "element 3: not valid UTF-8")]
     assert res.rows_read[str(p)] == 4
+    assert res.articles[1].source.endswith("a.json:4")
+    with pytest.raises(DataError, match=r"a.json, line 2: element 2: expected a JSON object"):
+        load_articles([p])
 
 
 def test_truncated_json_array_keeps_the_complete_elements(tmp_path: Path) -> None:
     rows = [{"id": str(i), "lang": "lb", "published": "2024-01-01", "body": "Text"} for i in range(3)]
-    text = json.dumps(rows)
+    text = json.dumps(rows, indent=1)
     p = tmp_path / "a.json"
     p.write_text(text[: len(text) - 20], encoding="utf-8")
     res = load_articles([p], lenient=True)
-    assert [a.id for a in res.articles] == ["0", "1"] and res.rejected[0]["line"] == 3
+    assert [a.id for a in res.articles] == ["0", "1"] and res.rejected[0]["reason"].startswith(
+        "malformed JSON in element 3")
     assert "file not read past this point" in res.rejected[0]["reason"]
+    assert res.rejected[0]["line"] == text[: text.index('"2"')].count("\n")  # the line the element starts on
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "tsv", "txt"])

@@ -1,8 +1,10 @@
 """File helpers shared by every stage: atomic writes, hashing, and one table reader for all formats.
 
 Supported table formats: ``.jsonl``, ``.json`` (an array of objects), ``.csv``, ``.tsv``, ``.parquet`` and
-``.txt`` (one text per line, in a column named by ``text_column``). Every row comes with its 1-based line
-number (data row number for CSV/TSV/Parquet) so that errors can name the file, line and field.
+``.txt`` (one text per line, in a column named by ``text_column``). Every record comes with the 1-based
+line where it starts (the row number for Parquet) so that errors can name the file, line and field.
+:func:`iter_records` yields every record with its status (damage stays local, see there);
+:func:`iter_table` is the strict reader (the first damaged record raises :class:`DataError`).
 """
 
 from __future__ import annotations
@@ -254,7 +256,7 @@ def _json_array_records(path: Path) -> Iterator[Record]:
 
     After an element that does not decode, reading resumes at the next ``, {`` where an object decodes and
     is followed by ``,`` or ``]`` (the start of the next element); everything skipped is the rejected
-    element's ``raw`` text. ``line`` is the element number; reasons name the physical line.
+    element's ``raw`` text. ``line`` is the line where the element starts; reasons name the element.
     """
     text = _read_text(path)
     dec = json.JSONDecoder()
@@ -263,8 +265,14 @@ def _json_array_records(path: Path) -> Iterator[Record]:
     def skip_ws(i: int) -> int:
         return _WS.match(text, i).end()  # type: ignore[union-attr]
 
+    pos_line = [0, 1]  # (position, line) of the last lookup: positions only grow, so counting is linear
+
     def line_of(i: int) -> int:
-        return text.count("\n", 0, i) + 1
+        if i < pos_line[0]:
+            return text.count("\n", 0, i) + 1
+        pos_line[1] += text.count("\n", pos_line[0], i)
+        pos_line[0] = i
+        return pos_line[1]
 
     def element_end(i: int) -> int | None:
         """End of an object decoded at ``i`` that is followed by ',' or ']', else None."""
@@ -300,7 +308,8 @@ def _json_array_records(path: Path) -> Iterator[Record]:
                 yield Record(k, error=utf8_problem(json.dumps(row, ensure_ascii=False)),
                              raw=_printable(json.dumps(row, ensure_ascii=False)))
             elif not isinstance(row, dict):
-                yield Record(k, error=f"expected a JSON object, found {type(row).__name__}", raw=json.dumps(row))
+                yield Record(k, error=f"element {k}: expected a JSON object, found {type(row).__name__}",
+                             raw=json.dumps(row))
             else:
                 yield Record(k, row)
         return
@@ -314,8 +323,8 @@ def _json_array_records(path: Path) -> Iterator[Record]:
     else:
         while True:
             if i >= n:
-                yield Record(k + 1, error=f"malformed JSON: the array is not closed (line {line_of(n)}; "
-                             "file truncated?)", raw="", fatal=True)
+                yield Record(line_of(n), error=f"malformed JSON: the array is not closed after element {k} "
+                             "(file truncated?)", raw="", fatal=True)
                 return
             k += 1
             start = i
@@ -323,24 +332,26 @@ def _json_array_records(path: Path) -> Iterator[Record]:
                 value, end = dec.raw_decode(text, i)
             except json.JSONDecodeError as exc:
                 nxt = resync(start + 1)
-                reason = f"malformed JSON: {exc.msg} (element {k}, line {exc.lineno} column {exc.colno}"
+                line = line_of(start)
+                reason = f"malformed JSON in element {k}: {exc.msg} (line {exc.lineno} column {exc.colno}"
                 if nxt is None:
-                    yield Record(k, error=f"{reason}; file not read past this point)",
+                    yield Record(line, error=f"{reason}; file not read past this point)",
                                  raw=_printable(text[start:]), fatal=True)
                     return
-                yield Record(k, error=f"{reason}; reading resumed at line {line_of(nxt)})",
+                yield Record(line, error=f"{reason}; reading resumed at line {line_of(nxt)})",
                              raw=_printable(text[start:nxt].rstrip().rstrip(",")))
                 i = nxt
                 continue
             chunk = text[start:end]
+            line = line_of(start)
             problem = utf8_problem(chunk)
             if problem:
-                yield Record(k, error=f"{problem} (element {k}, line {line_of(start)})", raw=_printable(chunk))
+                yield Record(line, error=f"element {k}: {problem}", raw=_printable(chunk))
             elif not isinstance(value, dict):
-                yield Record(k, error=f"expected a JSON object, found {type(value).__name__} "
-                             f"(element {k}, line {line_of(start)})", raw=chunk)
+                yield Record(line, error=f"element {k}: expected a JSON object, found {type(value).__name__}",
+                             raw=chunk)
             else:
-                yield Record(k, value)
+                yield Record(line, value)
             j = skip_ws(end)
             if j < n and text[j] == "]":
                 i = skip_ws(j + 1)
@@ -349,29 +360,28 @@ def _json_array_records(path: Path) -> Iterator[Record]:
                 i = skip_ws(j + 1)
                 if i < n and text[i] == "]":
                     k += 1
-                    yield Record(k, error=f"malformed JSON: trailing comma (line {line_of(j)})", raw=",")
+                    yield Record(line_of(j), error=f"malformed JSON: trailing comma after element {k - 1}",
+                                 raw=",")
                     i = skip_ws(i + 1)
                     break
                 continue
             # no separator after a good element: report the gap, go on at the next element
             k += 1
             if j < n and text[j] == "{":
-                yield Record(k, error=f"malformed JSON: missing ',' after element {k - 1} (line {line_of(j)})",
-                             raw="")
+                yield Record(line_of(j), error=f"malformed JSON: missing ',' after element {k - 1}", raw="")
                 i = j
                 continue
             nxt = resync(j)
             if nxt is None:
-                yield Record(k, error=f"malformed JSON: expected ',' or ']' after element {k - 1} "
-                             f"(line {line_of(j)}; file not read past this point)", raw=_printable(text[j:]),
-                             fatal=True)
+                yield Record(line_of(j), error=f"malformed JSON: expected ',' or ']' after element {k - 1} "
+                             "(file not read past this point)", raw=_printable(text[j:]), fatal=True)
                 return
-            yield Record(k, error=f"malformed JSON: expected ',' or ']' after element {k - 1} (line "
-                         f"{line_of(j)}; reading resumed at line {line_of(nxt)})",
+            yield Record(line_of(j), error=f"malformed JSON: expected ',' or ']' after element {k - 1} "
+                         f"(reading resumed at line {line_of(nxt)})",
                          raw=_printable(text[j:nxt].rstrip().rstrip(",")))
             i = nxt
     if i < n:
-        yield Record(k + 1, error=f"malformed JSON: extra data after the array (line {line_of(i)})",
+        yield Record(line_of(i), error="malformed JSON: extra data after the array",
                      raw=_printable(text[i:]), fatal=True)
 
 
