@@ -241,7 +241,8 @@ def mine(
     # fail fast: the model reference is resolved (and its weights checked) before any stage work
     enc_name = encoder.name if encoder is not None else _model_name(cfg, settings)
     run_dir.mkdir(parents=True, exist_ok=True)
-    for d in (run_dir, run_dir / "stages", run_dir / "pairs", run_dir / "histograms"):
+    for d in (run_dir, run_dir / "stages", run_dir / "pairs", run_dir / "histograms",
+              Path(cfg.embedding.cache_dir or run_dir / "cache")):
         remove_stale_partials(d)  # left by a run killed with kill -9 or a power loss
     cfg.save(run_dir / "config.yaml")  # unchanged config: nothing written (read-only media)
     activity: dict[str, list[str]] = {"run": [], "skipped": []}
