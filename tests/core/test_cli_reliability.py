@@ -362,3 +362,8 @@ def test_articles_takes_several_values_or_repeats(tmp_path: Path) -> None:
         "--articles", "a", "--articles", "b", "--out", "o", "-a", "c", "-a", "d"]
     assert spread_values(["--articles=a", "b"], ("--articles",)) == ["--articles=a", "--articles", "b"]
     assert spread_values(["--x", "a", "b"], ("--articles",)) == ["--x", "a", "b"]
+
+
+def test_help_documents_the_exit_codes(monkeypatch, capsys) -> None:
+    code, out, _ = cli(monkeypatch, capsys, "--help")
+    assert code == 0 and "Exit codes" in out and "3 empty result" in out and "130 / 143" in out
