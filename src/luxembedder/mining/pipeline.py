@@ -244,7 +244,9 @@ def mine(
     for d in (run_dir, run_dir / "stages", run_dir / "pairs", run_dir / "histograms",
               Path(cfg.embedding.cache_dir or run_dir / "cache")):
         remove_stale_partials(d)  # left by a run killed with kill -9 or a power loss
-    cfg.save(run_dir / "config.yaml")  # unchanged config: nothing written (read-only media)
+    config_file = run_dir / "config.yaml"
+    config_changed = not config_file.is_file() or config_file.read_text(encoding="utf-8") != cfg.to_yaml()
+    cfg.save(config_file)  # unchanged config: nothing written (read-only media)
     activity: dict[str, list[str]] = {"run": [], "skipped": []}
     inputs = _inputs_record(paths)
 
@@ -376,7 +378,7 @@ def mine(
 
     report_stage_info = {"prepare": prep_info, "embed": emb_info, "match": match_info, "score": score_info,
                          "select": sel_info}
-    if not activity["run"] and (run_dir / "report.json").is_file():
+    if not activity["run"] and not config_changed and (run_dir / "report.json").is_file():
         report = _load_report(run_dir, activity)  # a no-op rerun writes nothing
     else:
         report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
