@@ -59,4 +59,4 @@ class BaseConfig(BaseModel):
         """Write the resolved config (atomically)."""
         from luxembedder.utils.io import atomic_write_text
 
-        return atomic_write_text(path, self.to_yaml())
+        return atomic_write_text(path, self.to_yaml(), skip_if_same=True)  # a rerun writes nothing

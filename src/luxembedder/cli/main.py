@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -22,6 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    epilog="Exit codes: 0 success; 2 user error (bad option, input file or path, permission, disk full: one "
+    "line, -v adds the traceback); 3 empty result (nothing mined; --allow-empty accepts it); 130 / 143 "
+    "interrupted by Ctrl-C / SIGTERM (run the same command again to resume).",
 )
 
 # Each module defines ``register(app)``; the order is the order in --help.
@@ -61,19 +67,72 @@ for _name in SUBCOMMAND_MODULES:
     _mod.register(app)
 
 
+# Exit codes (README "Command line", `luxembedder --help`)
+EXIT_OK = 0
+EXIT_USER_ERROR = 2  # bad input, bad option, unreadable or unwritable path, disk full
+EXIT_EMPTY = 3  # the run finished but produced nothing (see --allow-empty)
+INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
+
+# OS errors caused by the user's environment (paths, permissions, space), shown as one line
+_USER_ERRNOS = {errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
+                errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device (disk full)",
+                errno.EDQUOT: "disk quota exceeded", errno.ENOTDIR: "not a directory",
+                errno.EISDIR: "is a directory", errno.EEXIST: "already exists (a file where a folder is "
+                "expected?)", errno.ENOENT: "no such file or directory", errno.ENAMETOOLONG: "name too long",
+                errno.EFBIG: "file too large", errno.ENOTEMPTY: "directory not empty"}
+
+_signal_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    _signal_received.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interrupted() -> None:
+    """One line and 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM)."""
+    signum = _signal_received[-1] if _signal_received else signal.SIGINT
+    typer.echo(INTERRUPTED_MESSAGE, err=True)
+    sys.exit(128 + int(signum))
+
+
+def _user_error(message: str) -> None:
+    logging.getLogger("luxembedder").debug("error", exc_info=True)  # the traceback with -v
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def os_error_message(exc: OSError) -> str | None:
+    """One line for an OS error the user can fix (path, permission, space), or None for other errors."""
+    if exc.errno not in _USER_ERRNOS:
+        return None
+    where = exc.filename if exc.filename is not None else None
+    text = _USER_ERRNOS[exc.errno]
+    return f"{where}: {text}" if where else text
+
+
 def main() -> None:
-    """Console-script entry: user errors print one clear message and exit 2."""
+    """Console-script entry: user errors print one clear line and exit 2 (``-v`` adds the traceback);
+    Ctrl-C / SIGTERM print one line and exit 130 / 143; a command's exit code is passed on."""
+    _signal_received.clear()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, _on_signal)
+        except ValueError:  # not the main thread (embedded use): keep the defaults
+            pass
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
     except LuxEmbedderError as exc:
-        logging.getLogger("luxembedder").debug("error", exc_info=True)
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
+        _user_error(str(exc))
     except KeyboardInterrupt:
-        typer.secho("interrupted: finished shards and stages are kept; re-run to resume", err=True)
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
+    except OSError as exc:
+        message = os_error_message(exc)
+        if message is None:
+            raise
+        _user_error(message)
     except Exception as exc:  # click usage errors etc.
         usage, abort = _click_exception_types()
         if isinstance(exc, usage):
@@ -82,6 +141,9 @@ def main() -> None:
         if isinstance(exc, abort):
             sys.exit(1)
         raise
+    if _signal_received or rv == 130:  # typer turns KeyboardInterrupt into Exit(130), returned as the value
+        _interrupted()
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
 def _click_exception_types() -> tuple[tuple[type, ...], tuple[type, ...]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import console, print_table, settings_from
+from luxembedder.cli.options import multi_value_command
 
 
 def _parse_shard(value: str | None) -> tuple[_dt.date | None, _dt.date | None]:
@@ -22,12 +23,31 @@ def _parse_shard(value: str | None) -> tuple[_dt.date | None, _dt.date | None]:
         raise ConfigError(f"--shard '{value}': expected START:END as ISO dates, e.g. 2020-01-01:2020-06-30") from None
 
 
+def check_empty(report: dict, allow_empty: bool) -> None:
+    """Warn about each language pair without pairs (naming the cause); exit 3 when no pair at all was mined,
+    unless ``allow_empty``."""
+    import logging
+
+    from luxembedder.cli.main import EXIT_EMPTY
+    from luxembedder.mining.pipeline import empty_causes
+
+    causes = empty_causes(report)
+    log = logging.getLogger("luxembedder.cli")
+    for pair, cause in causes.items():
+        log.warning("%s: no pairs mined: %s", pair, cause)
+    if causes and len(causes) == len(report["pairs"]) and not allow_empty:
+        typer.secho(f"warning: no pairs mined ({'; '.join(f'{p}: {c}' for p, c in causes.items())}); "
+                    f"exit code {EXIT_EMPTY} (--allow-empty accepts an empty result)", fg=typer.colors.YELLOW,
+                    err=True)
+        raise typer.Exit(EXIT_EMPTY)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("mine")
+    @app.command("mine", cls=multi_value_command("--articles", "-a"))
     def mine_cmd(
         ctx: typer.Context,
-        articles: list[Path] = typer.Option(..., "--articles", "-a", help="Article files (JSONL/JSON/CSV/Parquet); "
-                                            "repeat the option or pass several."),
+        articles: list[Path] = typer.Option(..., "--articles", "-a", help="Article files (JSONL/JSON/CSV/TSV/"
+                                            "Parquet): --articles a.jsonl b.jsonl, or repeat the option."),
         out: Path = typer.Option(..., "--out", "-o", help="Run directory (re-running resumes / is a no-op)."),
         pairs: str | None = typer.Option(None, "--pairs", help="Language pairs, e.g. lb-en,lb-fr."),
         model: str | None = typer.Option(None, "--model", "-m", help="Embedding model (registry name or folder)."),
@@ -38,6 +58,8 @@ def register(app: typer.Typer) -> None:
         lenient: bool = typer.Option(False, "--lenient", help="Quarantine bad rows in rejected.jsonl."),
         gold: Path | None = typer.Option(None, "--gold", help="Benchmark dir or gold.jsonl: write evaluation.json."),
         columns: str | None = typer.Option(None, "--columns", help="Column preset: default or rtl."),
+        allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 even when no pair is mined "
+                                         "(otherwise: a warning naming the cause and exit code 3)."),
     ) -> None:
         """Mine parallel sentence pairs from multilingual news articles (LuxAlign)."""
         from luxembedder.errors import ConfigError
@@ -71,6 +93,7 @@ def register(app: typer.Typer) -> None:
                         title="against the gold alignments")
         console.print(f"stages run: {', '.join(result.stages_run) or 'none (up to date)'}")
         typer.echo(str(result.out_dir))
+        check_empty(result.report, allow_empty)
 
     @app.command("merge-runs")
     def merge_cmd(

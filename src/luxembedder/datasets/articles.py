@@ -20,17 +20,17 @@ field          required  notes
 Bad rows (malformed line, missing required field, unparsable date, duplicate id within a language, text
 that is not valid UTF-8, a value of the wrong type) raise :class:`~luxembedder.errors.DataError` naming
 the file, line and field. With ``lenient=True`` the row is quarantined in :attr:`ArticleLoad.rejected`
-with the reason and loading goes on; a JSONL line never affects its neighbours. A file whose structure
-is broken as a whole (a JSON array that does not parse, an unreadable Parquet file) is rejected as one
-entry with ``line`` ``None``. Every input row ends up either in ``articles`` or in ``rejected``.
+with the reason and loading goes on. Damage stays local (see :func:`luxembedder.utils.io.iter_records`):
+a malformed JSONL line, a JSON array element that does not decode (the array is decoded element by
+element and reading resumes at the next element), a CSV line whose stray quote would swallow the lines
+after it (it is rejected alone), a record with invalid UTF-8; a UTF-8 byte-order mark is accepted.
+Every input record ends up either in ``articles`` or in ``rejected``: per file,
+``rows_read == loaded + rejected``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
-import json
 import logging
 import re
 from dataclasses import asdict, dataclass, field
@@ -40,7 +40,7 @@ from typing import Any
 from luxembedder.config import BaseConfig
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.text.langcodes import to_iso639_1
-from luxembedder.utils.io import iter_table, write_jsonl
+from luxembedder.utils.io import iter_records, utf8_problem, write_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -139,103 +139,7 @@ def _reason_kind(reason: str) -> str:
     return re.split(r"[:(']", reason)[0].strip()
 
 
-# --------------------------------------------------------------------------------------------- readers
-
-class _RowError(Exception):
-    """A row that could not be read at all (malformed line, invalid UTF-8)."""
-
-    def __init__(self, reason: str, line: int | None, raw: Any, fld: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.line, self.raw, self.field = reason, line, raw, fld
-
-
-_SURROGATE = re.compile("[\udc80-\udcff]")
-
-
-def _utf8_problem(text: str) -> str | None:
-    m = _SURROGATE.search(text)
-    return None if m is None else f"not valid UTF-8 (byte 0x{ord(m.group()) - 0xDC00:02x} at character {m.start()})"
-
-
-def _iter_jsonl(path: Path):
-    with open(path, "rb") as fh:
-        for i, raw in enumerate(fh, start=1):
-            text = raw.decode("utf-8", errors="surrogateescape").strip()
-            if not text:
-                continue
-            problem = _utf8_problem(text)
-            if problem:
-                yield _RowError(problem, i, text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield _RowError(f"malformed JSON: {exc.msg} (column {exc.colno})", i, text)
-                continue
-            if not isinstance(row, dict):
-                yield _RowError("expected a JSON object", i, text)
-                continue
-            yield i, row
-
-
-def _iter_delimited(path: Path, delimiter: str):
-    """CSV/TSV rows with their starting line numbers; quoted fields may span lines (CSV)."""
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise _RowError(f"malformed header: {exc}", 1, None) from None
-    problem = _utf8_problem("".join(header))
-    if problem:
-        raise _RowError(f"header {problem}", 1, None)
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _RowError(f"malformed CSV: {exc}", start, None) from None
-        line, start = start, reader.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        joined = delimiter.join(row)
-        problem = _utf8_problem(joined)
-        raw_text = joined.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        if problem:
-            yield _RowError(problem, line, raw_text)
-            continue
-        if len(row) != len(header):
-            yield _RowError(f"malformed row: expected {len(header)} columns ({', '.join(header)}), "
-                            f"found {len(row)}", line, raw_text)
-            continue
-        yield line, dict(zip(header, row, strict=True))
-
-
-def _iter_rows(path: Path):
-    """Yield ``(line, row)`` or a :class:`_RowError` per row; raise :class:`_RowError` for a broken file."""
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        yield from _iter_jsonl(path)
-    elif suffix in (".csv", ".tsv"):
-        yield from _iter_delimited(path, "\t" if suffix == ".tsv" else ",")
-    elif suffix in (".json", ".parquet"):
-        try:
-            rows = list(iter_table(path))
-        except DataError as exc:
-            raise _RowError(exc.reason, exc.line, None) from None
-        except Exception as exc:  # pyarrow errors on a corrupt file
-            raise _RowError(f"cannot read {suffix[1:]} file: {exc}", None, None) from None
-        yield from rows
-    else:
-        raise DataError(f"unsupported article file type '{path.suffix}' "
-                        "(expected .jsonl, .json, .csv, .tsv or .parquet)", path)
+ARTICLE_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
 
 
 # ------------------------------------------------------------------------------------------ validation
@@ -266,7 +170,7 @@ def _text(row: dict[str, Any], col: str, required: bool, fld: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _FieldError(fld, col, f"expected text, got {type(value).__name__}")
     s = str(value)
-    problem = _utf8_problem(s)
+    problem = utf8_problem(s)
     if problem:
         raise _FieldError(fld, col, problem)
     if required and not s.strip():
@@ -332,35 +236,35 @@ def load_articles(
     for p in paths:
         path = Path(p)
         key = str(path)
+        if path.suffix.lower() not in ARTICLE_SUFFIXES:
+            raise DataError(f"unsupported article file type '{path.suffix}' "
+                            "(expected .jsonl, .json, .csv, .tsv or .parquet)", path)
+        if not path.is_file():
+            raise DataError("file not found" if not path.exists() else "not a file", path)
         out.per_file.setdefault(key, 0)
         out.rows_read.setdefault(key, 0)
-        if not path.is_file():
-            raise DataError("file not found", path)
-        try:
-            for item in _iter_rows(path):
-                out.rows_read[key] += 1
-                if isinstance(item, _RowError):
-                    reject(path, item.line, item.field, item.reason, {"raw": item.raw})
-                    continue
-                line, row = item
-                source = f"{path}:{line}"
-                try:
-                    art = _to_article(row, cols, default_lang, source)
-                except _FieldError as exc:
-                    reject(path, line, exc.col, exc.reason, row)
-                    continue
-                first = seen.get((art.lang, art.id))
-                if first is not None:
-                    reject(path, line, cols.id,
-                           f"duplicate id '{art.id}' for language '{art.lang}' (first seen at {first})", row)
-                    continue
-                seen[(art.lang, art.id)] = source
-                out.articles.append(art)
-                out.per_file[key] += 1
-        except _RowError as exc:
+        for rec in iter_records(path):  # every record: loaded or rejected, nothing else
             out.rows_read[key] += 1
-            reject(path, exc.line, exc.field, f"{exc.reason} (file not read past this point)", None)
-        logger.info("%s: %d articles loaded", path, out.per_file[key])
+            if rec.row is None:
+                reject(path, rec.line, rec.field, rec.error or "unreadable record", {"raw": rec.raw})
+                continue
+            source = f"{path}:{rec.line}"
+            try:
+                art = _to_article(rec.row, cols, default_lang, source)
+            except _FieldError as exc:
+                reject(path, rec.line, exc.col, exc.reason, rec.row)
+                continue
+            first = seen.get((art.lang, art.id))
+            if first is not None:
+                reject(path, rec.line, cols.id,
+                       f"duplicate id '{art.id}' for language '{art.lang}' (first seen at {first})", rec.row)
+                continue
+            seen[(art.lang, art.id)] = source
+            out.articles.append(art)
+            out.per_file[key] += 1
+        rejected = out.rows_read[key] - out.per_file[key]
+        logger.info("%s: %d records, %d articles loaded, %d rejected", path, out.rows_read[key],
+                    out.per_file[key], rejected)
     return out
 
 

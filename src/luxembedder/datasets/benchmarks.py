@@ -71,7 +71,9 @@ def require_file(path: str | Path, task: str, source_key: str | None = None) -> 
     """``path`` if it is a file, else :class:`MissingDataError` naming task, path and data source."""
     p = Path(path)
     if not p.is_file():
-        where = SOURCES.get(source_key or "", "")
+        if source_key is None:  # a file the user named in the task spec: the data directory is irrelevant
+            raise MissingDataError(f"task '{task}': file not found: {p} (check the path given in the task)")
+        where = SOURCES.get(source_key, "")
         raise MissingDataError(
             f"task '{task}': data file not found: {p}"
             + (f" (data source: {where})" if where else "")

@@ -20,7 +20,7 @@ Run directory::
     candidates.parquet         every scored candidate with ``accepted`` and ``reason``
     report.json, report.md     counts in and out of every stage and filter, provenance
     histograms/<pair>.png      cosine and margin histograms (all candidates vs accepted)
-    rejected.jsonl             quarantined input rows (lenient runs)
+    rejected.jsonl             the rejected input rows of the latest run (empty when none; lenient runs)
     stages/…, cache/…          intermediate results
 
 Spreading a large archive over machines: run one shard per date range
@@ -44,7 +44,13 @@ import numpy as np
 
 from luxembedder.mining.config import MiningConfig
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_directory, atomic_write_bytes, atomic_write_json, atomic_write_text
+from luxembedder.utils.io import (
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    remove_stale_partials,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -230,8 +236,17 @@ def mine(
         if not p.is_file():
             raise DataError("file not found", p)
     run_dir = Path(out_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file, not a folder: choose another path")
+    # fail fast: the model reference is resolved (and its weights checked) before any stage work
+    enc_name = encoder.name if encoder is not None else _model_name(cfg, settings)
     run_dir.mkdir(parents=True, exist_ok=True)
-    cfg.save(run_dir / "config.yaml")
+    for d in (run_dir, run_dir / "stages", run_dir / "pairs", run_dir / "histograms",
+              Path(cfg.embedding.cache_dir or run_dir / "cache")):
+        remove_stale_partials(d)  # left by a run killed with kill -9 or a power loss
+    config_file = run_dir / "config.yaml"
+    config_changed = not config_file.is_file() or config_file.read_text(encoding="utf-8") != cfg.to_yaml()
+    cfg.save(config_file)  # unchanged config: nothing written (read-only media)
     activity: dict[str, list[str]] = {"run": [], "skipped": []}
     inputs = _inputs_record(paths)
 
@@ -253,16 +268,13 @@ def mine(
                                                     f"{len(corpus.sentences['text'])} sentences"}
 
     prep_dir, prep_info = run_stage(run_dir, "prepare", fp_prepare, build_prepare, activity)
-    if lenient:
-        import shutil
-
-        shutil.copyfile(prep_dir / "rejected.jsonl", run_dir / "rejected.jsonl")
+    # every run leaves the rejected rows of its own input (empty for a clean or strict run)
+    atomic_write_bytes(run_dir / "rejected.jsonl", (prep_dir / "rejected.jsonl").read_bytes(), skip_if_same=True)
     arts = _read_parquet(prep_dir / "articles.parquet")
     sents = _read_parquet(prep_dir / "sentences.parquet")
     views = {lang: lang_view(arts, sents, lang) for lang in cfg.languages()}
 
     # ---- embed ---------------------------------------------------------------------------------
-    enc_name = encoder.name if encoder is not None else _model_name(cfg, settings)
     fp_embed = _hash("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
 
     def build_embed(tmp: Path) -> dict[str, Any]:
@@ -366,9 +378,61 @@ def mine(
 
     report_stage_info = {"prepare": prep_info, "embed": emb_info, "match": match_info, "score": score_info,
                          "select": sel_info}
-    report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
+    if not activity["run"] and not config_changed and (run_dir / "report.json").is_file():
+        report = _load_report(run_dir, activity)  # a no-op rerun writes nothing
+    else:
+        report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
     pair_files = {p: run_dir / "pairs" / f"{p}.jsonl" for p in cfg.pairs}
     return MiningResult(run_dir, pair_files, report, activity["run"], activity["skipped"])
+
+
+def _load_report(run_dir: Path, activity: dict[str, list[str]]) -> dict[str, Any]:
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    report["stages_run"], report["stages_skipped"] = activity["run"], activity["skipped"]
+    return report
+
+
+def empty_causes(report: dict[str, Any]) -> dict[str, str]:
+    """For each language pair that yielded no pair: the first step where everything was lost, in words."""
+    causes: dict[str, str] = {}
+    inp = report["input"]
+    rows = sum(inp.get("rows_read", {}).values())
+    window = report["config"]["matching"]["window_days"]
+    for pair in report["pairs"]:
+        sel = report["selection"].get(pair, {})
+        if sel.get("final"):
+            continue
+        sl, tl = pair.split("-")
+        arts = report["articles"]
+        m = report["article_matching"].get(pair, {})
+        if rows == 0:
+            cause = "the input files hold no records"
+        elif inp["loaded"] == 0:
+            cause = f"every input row was rejected ({inp['rejected']} rows; see rejected.jsonl)"
+        elif not arts.get(sl, {}).get("kept") or not arts.get(tl, {}).get("kept"):
+            lang = sl if not arts.get(sl, {}).get("kept") else tl
+            a = arts.get(lang, {})
+            why = f" ({a['in']} read, dropped: {a['dropped']})" if a.get("in") else ""
+            cause = f"no '{lang}' articles{why}"
+        elif not arts[sl].get("sources"):
+            cause = f"no '{sl}' source articles in the shard's date range"
+        elif not m.get("with_candidates"):
+            cause = (f"no date overlap: no '{tl}' article within ±{window} days of a '{sl}' article "
+                     f"({sl}: {' – '.join(arts[sl].get('date_range') or [])}, "
+                     f"{tl}: {' – '.join(arts[tl].get('date_range') or [])})")
+        elif not m.get("matches"):
+            cause = (f"no article pair above the article threshold "
+                     f"{report['config']['matching']['article_threshold']} ({m.get('with_candidates')} "
+                     f"'{sl}' articles had a '{tl}' article in the window)")
+        elif not report["candidates"].get(pair, {}).get("candidates"):
+            cause = f"no candidate sentence pairs in the {m.get('matches')} matched article pairs"
+        elif not sel.get("accepted"):
+            cause = (f"no sentence pair above the {report['scoring']} threshold "
+                     f"({report['candidates'][pair]['candidates']} candidates)")
+        else:
+            cause = f"the filters removed all {sel.get('accepted')} accepted pairs (see report.md)"
+        causes[pair] = cause
+    return causes
 
 
 def _file_sig(p: Path) -> str:
@@ -437,6 +501,7 @@ def build_report(run_dir: Path, cfg: MiningConfig, inputs: list[dict[str, Any]],
         "config": cfg.model_dump(mode="json"),
         "versions": versions(),
     }
+    report["empty"] = empty_causes(report)
     atomic_write_json(run_dir / "report.json", report)
     atomic_write_text(run_dir / "report.md", report_markdown(report))
     return report

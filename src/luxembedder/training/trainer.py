@@ -355,19 +355,24 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     at all. Under ``torchrun``/``accelerate launch`` every process runs this; rank 0 writes the output.
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects.
     """
-    import torch
-    import transformers
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.base.sampler import MultiDatasetBatchSamplers
-    from transformers.trainer_utils import get_last_checkpoint
-
     from luxembedder.models.registry import load_sentence_transformer, model_name, resolve_model
+    from luxembedder.training.data import expand_sources
     from luxembedder.utils.io import atomic_directory
     from luxembedder.utils.provenance import now_iso, peak_rss_mb, versions
 
     settings = settings or get_settings()
     if config.output_dir is None:
         raise ConfigError("output_dir is required (--out DIR)")
+    # fail fast: model reference and pair files are checked before torch/transformers are imported (~20 s)
+    resolve_model(config.model, settings)
+    expand_sources(config.pairs)
+
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.base.sampler import MultiDatasetBatchSamplers
+    from transformers.trainer_utils import get_last_checkpoint
+
     out_dir = Path(config.output_dir).expanduser().resolve()
     work = _work_dir(out_dir)
     ckpt_dir = work / "checkpoints"
