@@ -16,7 +16,9 @@ skipped when done (resumable); the load average is recorded with every timing.
     python benchmarks/quality_ablation.py prepare                 # mine once, write the dev files
     python benchmarks/quality_ablation.py run --arms reference letz --seeds 42 43 44
     python benchmarks/quality_ablation.py table --json docs/results/quality_ablation.json --md docs/results/quality_ablation.md
-    python benchmarks/quality_ablation.py test --arm all          # the chosen arm's seeds on the test sets
+    luxembedder run --config configs/best-offline.yaml --out runs/quality   # seed 42 of the chosen recipe, tested
+    python benchmarks/quality_ablation.py test --models runs/quality/models/reference-s43 runs/quality/models/reference-s44
+    python benchmarks/quality_ablation.py test-table --models best-offline-finetuned reference-s43 reference-s44
 """
 
 from __future__ import annotations
@@ -265,8 +267,13 @@ def markdown(result: dict[str, Any], plan: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test(plan: dict[str, Any], out: Path, arm: str, seeds: list[int]) -> None:
-    """Score the chosen arm's seeds, the base model and the baselines on the test sets, once."""
+def test(plan: dict[str, Any], out: Path, models: list[str]) -> None:
+    """Score the chosen recipe's models on the test sets, once, into the recipe's ``<out>/eval``.
+
+    ``luxembedder run --config <recipe> --out <out>`` has scored the base model, the baselines and its own
+    fine-tuned model (the chosen arm with the recipe's seed) there already; this adds the other seeds' models
+    (rows already in ``results.json`` are skipped).
+    """
     from luxembedder.evaluation.runner import evaluate
     from luxembedder.evaluation.tasks import get_task
     from luxembedder.settings import get_settings
@@ -274,34 +281,29 @@ def test(plan: dict[str, Any], out: Path, arm: str, seeds: list[int]) -> None:
     settings = get_settings()
     cfg = recipe_config(plan)
     suite = cfg.evaluation.suite
-    models = [cfg.base_model, *cfg.evaluation.baselines,
-              *(str(out / "models" / f"{arm}-s{s}") for s in seeds)]
     t0 = time.perf_counter()
-    evaluate(models, [get_task(t, settings, suite) for t in cfg.evaluation.tasks], out / "test-eval", settings,
+    evaluate(models, [get_task(t, settings, suite) for t in cfg.evaluation.tasks], out / "eval", settings,
              config=suite)
     logger.info("test evaluation in %.0f s (load %s)", time.perf_counter() - t0, _load())
 
 
-def test_table(plan: dict[str, Any], out: Path, arm: str, n_boot: int = 10000) -> dict[str, Any]:
-    """Test scores: base, baselines, each seed of ``arm``, their mean and Δ to base (two-level bootstrap)."""
+def test_table(plan: dict[str, Any], out: Path, models: list[str], n_boot: int = 10000) -> dict[str, Any]:
+    """Test scores: base, baselines, each seed's model (``models``, folder names), their mean and Δ to base."""
     from luxembedder.analysis.experiment import bootstrap_seeds_items
 
     cfg = recipe_config(plan)
-    recs = _records(out / "test-eval" / "results.json")
+    recs = _records(out / "eval" / "results.json")
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in recs:
         name = Path(r.model.split("@")[0]).name
         row = rows.setdefault((r.task, r.subset, r.protocol), {"task": r.task, "subset": r.subset,
-                                                               "protocol": r.protocol, "n": r.n, "seeds": {}})
-        if name.startswith(f"{arm}-s") and name.rpartition("-s")[2].isdigit():
-            row["seeds"][int(name.rpartition("-s")[2])] = r
-        else:
-            row[name] = r
+                                                               "protocol": r.protocol, "n": r.n})
+        row[name] = r
     out_rows = []
     for row in rows.values():
         base = row.get(cfg.base_model)
-        seeds = [row["seeds"][k] for k in sorted(row["seeds"])]
-        if base is None or not seeds:
+        seeds = [row[m] for m in models if m in row]
+        if base is None or len(seeds) != len(models):
             continue
         item = {"task": row["task"], "subset": row["subset"], "protocol": row["protocol"], "n": row["n"],
                 "base": base.main_score, "seeds": [s.main_score for s in seeds],
@@ -312,9 +314,10 @@ def test_table(plan: dict[str, Any], out: Path, arm: str, n_boot: int = 10000) -
             lo, hi, p = bootstrap_seeds_items(diff, n_boot, 0, 0.05)
             item.update(delta=float(diff.mean()), ci95=[lo, hi], p=p)
         out_rows.append(item)
-    return {"arm": arm, "base": cfg.base_model, "baselines": list(cfg.evaluation.baselines), "rows": out_rows,
-            "n_boot": n_boot, "protocol": "test sets, scored once; Δ = mean over seeds − base on the same items; "
-            "95% two-level bootstrap (seeds and items resampled)"}
+    return {"models": models, "base": cfg.base_model, "baselines": list(cfg.evaluation.baselines),
+            "rows": out_rows, "n_boot": n_boot,
+            "protocol": "test sets, scored once; Δ = mean over the seeds' models − base on the same items; 95% "
+                        "two-level bootstrap (seeds and items resampled)"}
 
 
 def test_markdown(result: dict[str, Any]) -> str:
@@ -352,10 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--json", type=Path)
     t.add_argument("--md", type=Path)
     te = sub.add_parser("test")
-    te.add_argument("--arm", required=True)
-    te.add_argument("--seeds", nargs="+", type=int)
+    te.add_argument("--models", nargs="+", required=True, help="model folders (the other seeds' models)")
     tt = sub.add_parser("test-table")
-    tt.add_argument("--arm", required=True)
+    tt.add_argument("--models", nargs="+", required=True, help="folder names of the seeds' models")
     tt.add_argument("--json", type=Path)
     tt.add_argument("--md", type=Path)
     args = ap.parse_args(argv)
@@ -377,9 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.md:
             args.md.write_text(md)
     elif args.cmd == "test":
-        test(plan, out, args.arm, args.seeds or plan["seeds"])
+        test(plan, out, args.models)
     elif args.cmd == "test-table":
-        result = test_table(plan, out, args.arm)
+        result = test_table(plan, out, args.models)
         md = test_markdown(result)
         print(md)
         if args.json:
