@@ -367,3 +367,17 @@ def test_articles_takes_several_values_or_repeats(tmp_path: Path) -> None:
 def test_help_documents_the_exit_codes(monkeypatch, capsys) -> None:
     code, out, _ = cli(monkeypatch, capsys, "--help")
     assert code == 0 and "Exit codes" in out and "3 empty result" in out and "130 / 143" in out
+
+
+def test_disk_full_during_write_names_the_file(tmp_path: Path, monkeypatch) -> None:
+    from luxembedder.cli.main import os_error_message
+    from luxembedder.utils import io as lio
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as write()/fsync() raise it: no file name
+
+    monkeypatch.setattr(lio.os, "fsync", full)
+    with pytest.raises(OSError) as exc:
+        lio.atomic_write_text(tmp_path / "out.json", "{}")
+    assert os_error_message(exc.value) == f"{tmp_path / 'out.json'}: no space left on the device (disk full)"
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind

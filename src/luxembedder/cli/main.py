@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import importlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -85,8 +86,17 @@ _signal_received: list[int] = []
 
 
 def _on_signal(signum: int, frame: Any) -> None:
+    if signum in _signal_received:  # a second one: stop now, without cleanup
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
     _signal_received.append(signum)
     raise KeyboardInterrupt
+
+
+def _launched_by_torchrun() -> bool:
+    """Workers of torchrun / accelerate: the launcher owns their signals (it stops a worker blocked in a
+    collective with SIGTERM, which a Python handler could not act on)."""
+    return "TORCHELASTIC_RUN_ID" in os.environ or "LOCAL_RANK" in os.environ
 
 
 def _interrupted() -> None:
@@ -115,7 +125,7 @@ def main() -> None:
     """Console-script entry: user errors print one clear line and exit 2 (``-v`` adds the traceback);
     Ctrl-C / SIGTERM print one line and exit 130 / 143; a command's exit code is passed on."""
     _signal_received.clear()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM) if not _launched_by_torchrun() else ():
         try:
             signal.signal(sig, _on_signal)
         except ValueError:  # not the main thread (embedded use): keep the defaults
