@@ -152,5 +152,5 @@ def evaluate_run(run_dir: str | Path, benchmark_dir: str | Path) -> dict[str, An
                            zip(m["article_id_1"][sel], m["article_id_2"][sel], strict=True)]
                 res[name] = {"threshold": thr, **evaluate_article_matches(matches, gold, pair)}
             out["article_matching"][pair] = res
-    atomic_write_json(run / "evaluation.json", out)
+    atomic_write_json(run / "evaluation.json", out, skip_if_same=True)  # a rerun writes nothing
     return out
