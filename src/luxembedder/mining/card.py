@@ -240,6 +240,12 @@ def write_dataset_card(run_dir: str | Path, report: dict[str, Any] | None = None
     pairs_dir = run / "pairs"
     if not pairs_dir.is_dir():
         return None
+    if report is None or cfg is None:
+        for need in ("report.json", "config.yaml"):
+            if not (run / need).is_file():
+                from luxembedder.errors import MissingDataError
+
+                raise MissingDataError(f"{run}: no {need} (a dataset card is written for a mining run directory)")
     report = report if report is not None else json.loads((run / "report.json").read_text(encoding="utf-8"))
     cfg = cfg or MiningConfig.from_yaml(run / "config.yaml")
     facts = dataset_facts(report, cfg, pairs_dir)
