@@ -80,6 +80,25 @@ def test_card_licence_is_the_base_licence_for_attribution_only_data(tmp_path: Pa
     assert 'SentenceTransformer("me/lux")' in model_card(meta, repo_id="me/lux")
 
 
+def test_card_with_letz_and_ntrex_sources(tmp_path: Path) -> None:
+    meta = make_meta(tmp_path)
+    meta["data"] = [
+        {"path": "LETZ-WoT/train.jsonl", "pair": "lb-wot", "sha256": "d" * 64, "rows_read": 9, "rows_kept": 9,
+         "source": "letz", "license": "CC BY 4.0", "attribution": LETZ_ATTR},
+        {"path": "deu_Latn.txt, ltz_Latn.txt", "pair": "lb-de", "sha256": "e" * 64, "rows_read": 5,
+         "rows_kept": 5, "source": "ntrex", "license": "CC BY-SA 4.0"},
+    ]
+    meta["pair_counts"] = {"letz:wot": {"train": 9, "dev": 0}, "ntrex:lb-de/distill": {"train": 5, "dev": 0}}
+    text = model_card(meta)
+    data = parse(text).data
+    assert data.language == ["lb", "de"]  # LETZ's lb-wot is no language pair
+    assert data.license == "other" and data.license_name == "mit-and-cc-by-4.0-and-cc-by-sa-4.0"
+    td = data.to_dict()["training_data"]
+    assert [t["file"] for t in td] == ["LETZ-WoT/train.jsonl", "deu_Latn.txt, ltz_Latn.txt"]
+    assert [t["source"] for t in td] == ["letz", "ntrex"]
+    assert "adaptations under the same licence" in text and LETZ_ATTR in text
+
+
 def test_licence_helpers() -> None:
     assert hf_license_id("CC BY 4.0") == "cc-by-4.0" and hf_license_id("MIT") == "mit"
     assert hf_license_id("CC BY-NC-SA 4.0") == "cc-by-nc-sa-4.0" and hf_license_id("my licence") is None

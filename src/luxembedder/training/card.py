@@ -159,12 +159,30 @@ def source_license(record: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _languages(meta: dict[str, Any]) -> list[str]:
+    """Language codes of the training pairs (``lb-en``, ``ntrex:lb-de``...); placeholders such as LETZ's
+    ``lb-xx`` or ``lb-wot`` are not languages and are left out."""
+    from luxembedder.errors import ConfigError
+    from luxembedder.text.langcodes import to_iso639_1
+
     out: list[str] = []
-    for pair in [*meta.get("pair_counts", {}), *(s.get("pair", "") for s in meta.get("data", []))]:
-        for lang in str(pair).split("-"):
+    names = [*meta.get("pair_counts", {}), *(s.get("pair", "") for s in meta.get("data", []))]
+    for name in names:
+        pair = str(name).rsplit(":", 1)[-1].split("/", 1)[0]
+        for code in pair.split("-"):
+            try:
+                lang = to_iso639_1(code) if code and code != "xx" else None
+            except ConfigError:
+                lang = None
             if lang and lang not in out:
                 out.append(lang)
     return out
+
+
+def file_label(path: Any) -> str:
+    """How a training source appears in the card: a file's name, or the record's own label (``LETZ-WoT/x``)
+    when it is not a path on this machine."""
+    p = str(path)
+    return Path(p).name if _looks_like_path(p) or Path(p).expanduser().exists() else p
 
 
 def _pct(x: float | None) -> str:
@@ -256,9 +274,10 @@ def card_metadata(meta: dict[str, Any], results: dict[str, Any] | None = None, n
     fm["pipeline_tag"] = "sentence-similarity"
     fm["tags"] = ["sentence-transformers", "sentence-similarity", "feature-extraction", "luxembourgish",
                   "cross-lingual", "luxembedder", f"loss:{meta.get('loss', cfg.get('loss'))}"]
-    fm["datasets"] = list(dict.fromkeys(s.get("dataset") or Path(str(s["path"])).name for s in sources))
+    fm["datasets"] = list(dict.fromkeys(s.get("dataset") or file_label(s["path"]) for s in sources))
     fm["training_data"] = [
-        {"file": Path(str(s["path"])).name, "pair": s.get("pair"), "sha256": s.get("sha256"),
+        {"file": file_label(s["path"]), **({"source": s["source"]} if s.get("source") else {}),
+         "pair": s.get("pair"), "sha256": s.get("sha256"),
          "rows": s.get("rows_kept"), **({"license": lc} if lc else {}), **({"attribution": at} if at else {})}
         for s, (lc, at) in zip(sources, licenses, strict=True)]
     if results and results.get("records"):
