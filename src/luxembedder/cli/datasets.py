@@ -10,7 +10,8 @@ from luxembedder.cli.common import settings_from
 
 
 def register(app: typer.Typer) -> None:
-    ds_app = typer.Typer(help="Build benchmark data sets and locate the bundled sample.", no_args_is_help=True)
+    ds_app = typer.Typer(help="Build benchmark data sets, turn crawled news into articles, locate the bundled sample.",
+                         no_args_is_help=True)
 
     @ds_app.command("ntrex-comparable")
     def ntrex_comparable(
@@ -45,12 +46,13 @@ def register(app: typer.Typer) -> None:
 
     @ds_app.command("articles")
     def articles(
-        out: Path = typer.Option(..., "--out", "-o", help="Output article file (JSONL) for `luxembedder mine --articles`."),
-        lang: str = typer.Option(..., "--lang", help="Language of the articles (ISO 639-1, e.g. lb)."),
-        html: list[Path] | None = typer.Option(None, "--html", help="Folder of saved HTML pages (searched recursively)."),
-        warc: list[Path] | None = typer.Option(None, "--warc", help="WARC file of a crawl (.warc or .warc.gz)."),
-        rss: list[Path] | None = typer.Option(None, "--rss", help="RSS or Atom feed file."),
-        min_chars: int = typer.Option(50, "--min-chars", help="Pages with less main text are rejected."),
+        out: Path = typer.Option(..., "--out", "-o", metavar="FILE",
+                                 help="Output article file (JSONL) for `luxembedder mine --articles`."),
+        lang: str = typer.Option(..., "--lang", metavar="CODE", help="Language of the articles (ISO 639-1, e.g. lb)."),
+        html: list[Path] | None = typer.Option(None, "--html", metavar="DIR", help="Folder of saved HTML pages (searched recursively)."),
+        warc: list[Path] | None = typer.Option(None, "--warc", metavar="FILE", help="WARC file of a crawl (.warc or .warc.gz)."),
+        rss: list[Path] | None = typer.Option(None, "--rss", metavar="FILE", help="RSS or Atom feed file."),
+        min_chars: int = typer.Option(50, "--min-chars", metavar="N", help="Pages with less main text are rejected."),
     ) -> None:
         """Extract articles (text, title, date) from saved HTML pages, WARC files or RSS/Atom feeds.
 

@@ -14,11 +14,11 @@ def register(app: typer.Typer) -> None:
     def push_cmd(
         ctx: typer.Context,
         path: Path = typer.Argument(..., help="A model folder (luxembedder train) or mined pairs (a run or its pairs/)."),
-        repo_id: str = typer.Option(..., "--repo-id", help="OWNER/NAME on the hub (created if missing)."),
+        repo_id: str = typer.Option(..., "--repo-id", metavar="OWNER/NAME", help="OWNER/NAME on the hub (created if missing)."),
         private: bool = typer.Option(False, "--private", help="Create the repository as private."),
-        revision: str | None = typer.Option(None, "--revision", help="Branch to commit to (default: main)."),
-        message: str | None = typer.Option(None, "--message", help="Commit message."),
-        results: Path | None = typer.Option(None, "--results", help="results.json: add this model's scores to "
+        revision: str | None = typer.Option(None, "--revision", metavar="BRANCH", help="Branch to commit to (default: main)."),
+        message: str | None = typer.Option(None, "--message", metavar="TEXT", help="Commit message."),
+        results: Path | None = typer.Option(None, "--results", metavar="FILE", help="results.json: add this model's scores to "
                                             "its card (model-index) before pushing."),
     ) -> None:
         """Upload a model folder or mined pairs to the Hugging Face hub (online only; token: HF_TOKEN).
@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
     def card_cmd(
         ctx: typer.Context,
         path: Path = typer.Argument(..., help="A model folder (luxembedder train) or a mining run directory."),
-        results: Path | None = typer.Option(None, "--results", help="results.json with this model's scores."),
-        model: str | None = typer.Option(None, "--model", "-m", help="The model's name in the results "
+        results: Path | None = typer.Option(None, "--results", metavar="FILE", help="results.json with this model's scores."),
+        model: str | None = typer.Option(None, "--model", "-m", metavar="NAME", help="The model's name in the results "
                                          "(default: the folder's name)."),
     ) -> None:
         """(Re)write the model card or the dataset card (README.md) of a folder.
