@@ -47,20 +47,21 @@ def test_dataset_card_front_matter(run) -> None:
     text = (pairs / "README.md").read_text(encoding="utf-8")
     data = DatasetCard(text).data.to_dict()
     assert data["license"] == "cc-by-4.0" and data["language"] == ["lb", "en", "fr"]
-    assert [c["config_name"] for c in data["configs"]] == ["lb-en", "lb-fr", "lb-lb"]
-    assert data["configs"][0]["data_files"] == [{"split": "train", "path": "lb-en.parquet"}]
-    assert data["configs"][2]["data_files"] == [{"split": "train", "path": "lb-lb.jsonl"}]  # JSONL only
+    assert _n(pairs / "lb-lb.jsonl") == 0  # no paraphrases in these stories: counted, but nothing to load
+    assert [c["config_name"] for c in data["configs"]] == ["lb-en", "lb-fr"]
+    assert data["configs"][0]["data_files"] == [{"split": "train", "path": "lb-en.jsonl"}]
     info = {d["config_name"]: d for d in data["dataset_info"]}
     assert [f["name"] for f in info["lb-en"]["features"]] == list(PAIR_COLUMNS)
     assert info["lb-en"]["features"][2] == {"name": "cos_sim", "dtype": "float64"}
     mining = data["mining"]
     for pair in ("lb-en", "lb-fr"):
         n = _n(pairs / f"{pair}.jsonl")
-        assert info[pair]["splits"] == [{"name": "train", "num_examples": n}]
+        assert info[pair]["splits"] == [{"name": "train", "num_bytes": (pairs / f"{pair}.jsonl").stat().st_size,
+                                         "num_examples": n}]
         c = mining["pairs"][pair]["counts"]
         assert c["final"] == n == res.report["final_pairs"][pair] and mining["pairs"][pair]["languages"] == pair.split("-")
         assert c["candidates"] >= c["accepted"] >= n and c["articles_lb"]["kept"] > 0 and c["filters"]
-    assert mining["pairs"]["lb-lb"]["kind"] == "paraphrases"
+    assert mining["pairs"]["lb-lb"]["kind"] == "paraphrases" and mining["pairs"]["lb-lb"]["rows"] == 0
     assert mining["source"]["attribution"] == "the luxembedder authors"
     assert mining["input_files"][0]["file"] == "articles.jsonl" and len(mining["input_files"][0]["sha256"]) == 64
     assert str(res.out_dir.parent) not in text and "Attribution: the luxembedder authors" in text
@@ -109,3 +110,13 @@ def test_merged_runs_get_a_card(run, tmp_path: Path) -> None:
     c = data["mining"]["pairs"]["lb-en"]["counts"]
     assert data["mining"]["pipeline"] == "luxalign-merge" and c["final"] == res.report["final_pairs"]["lb-en"]
     assert data["license"] == "cc-by-4.0"
+
+
+def test_the_card_configs_load_with_datasets(run, tmp_path: Path) -> None:
+    import datasets
+
+    res, _ = run
+    pairs = res.out_dir / "pairs"
+    for pair in ("lb-en", "lb-fr"):
+        ds = datasets.load_dataset(str(pairs), pair, split="train", cache_dir=str(tmp_path / pair))
+        assert ds.num_rows == _n(pairs / f"{pair}.jsonl") > 0 and "text_1" in ds.features

@@ -21,10 +21,13 @@ from typing import Any
 import yaml
 
 from luxembedder.mining.config import MiningConfig
+from luxembedder.mining.pipeline import PAIR_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 CARD_SCHEMA = "luxembedder.mined-pairs/1"
+PARAPHRASE_COLUMNS = ("text_1", "text_2", "cos_sim", "article_id", "sentence_id_1", "sentence_id_2")
+_COLUMN_DTYPES = {"cos_sim": "float64", "margin": "float64"}
 _HF_DTYPES = {"string": "string", "large_string": "string", "double": "float64", "float": "float32",
               "int64": "int64", "int32": "int32", "bool": "bool", "null": "null"}
 
@@ -120,7 +123,12 @@ def dataset_facts(report: dict[str, Any], cfg: MiningConfig, pairs_dir: Path) ->
         main = files.get("parquet") or files["jsonl"]
         feats, n = _features_from_parquet(main) if main.suffix == ".parquet" else _features_from_jsonl(main)
         langs = pair.split("-")
+        if not feats:  # an empty file: the columns the pipeline writes
+            feats = [{"name": c, "dtype": _COLUMN_DTYPES.get(c, "string")}
+                     for c in (PAIR_COLUMNS if langs[0] != langs[1] else PARAPHRASE_COLUMNS)]
         facts["pairs"][pair] = {
+            "data_file": (files.get("jsonl") or main).name,
+            "data_bytes": (files.get("jsonl") or main).stat().st_size,
             "languages": list(dict.fromkeys(langs)),
             "kind": "paraphrases" if langs[0] == langs[1] else "translations",
             "rows": n, "features": feats, "counts": stage_counts(report, pair),
@@ -176,11 +184,14 @@ def card_metadata(facts: dict[str, Any]) -> dict[str, Any]:
         "size_categories": [size_category(max([p["rows"] for p in pairs.values()] or [0]))],
         "tags": ["luxembourgish", "parallel-corpus", "bitext-mining", "luxalign", "luxembedder"],
         "pretty_name": f"LuxAlign pairs ({', '.join(pairs)})",
-        "configs": [{"config_name": pair, "data_files": [
-            {"split": "train", "path": f"{pair}.parquet" if (p.get("has_parquet")) else f"{pair}.jsonl"}]}
-            for pair, p in pairs.items()],
+        # JSONL for every config: each pair has one (Parquet only the translation pairs), and one file type
+        # keeps one loader for the whole repository
+        # (a pair without rows has nothing to load: it is in the counts below, not a config)
+        "configs": [{"config_name": pair, "data_files": [{"split": "train", "path": p["data_file"]}]}
+                    for pair, p in pairs.items() if p["rows"]],
         "dataset_info": [{"config_name": pair, "features": p["features"],
-                          "splits": [{"name": "train", "num_examples": p["rows"]}]} for pair, p in pairs.items()],
+                          "splits": [{"name": "train", "num_bytes": p["data_bytes"], "num_examples": p["rows"]}]}
+                         for pair, p in pairs.items() if p["rows"]],
         "mining": {k: v for k, v in facts.items() if k not in ("pairs", "schema")} | {
             "pairs": {pair: {"languages": p["languages"], "kind": p["kind"], "rows": p["rows"],
                              "counts": p["counts"], "files": p["files"]} for pair, p in pairs.items()}},
@@ -250,10 +261,9 @@ def write_dataset_card(run_dir: str | Path, report: dict[str, Any] | None = None
     cfg = cfg or MiningConfig.from_yaml(run / "config.yaml")
     facts = dataset_facts(report, cfg, pairs_dir)
     for pair, files in pair_files(pairs_dir).items():
-        facts["pairs"][pair]["has_parquet"] = "parquet" in files
         if "parquet" in files:
             write_parquet_metadata(files["parquet"], {k: v for k, v in facts["pairs"][pair].items()
-                                                      if k != "has_parquet"}, facts)
+                                                      if k not in ("data_file", "data_bytes")}, facts)
     path = atomic_write_text(pairs_dir / "README.md", dataset_card(facts))
     logger.info("dataset card: %s", path)
     return path
