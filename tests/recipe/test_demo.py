@@ -102,6 +102,9 @@ def test_demo_quick_end_to_end_on_bundled_sample(tmp_path, tiny_model_dir):
     assert {r["task"] for r in run["headline"]} and all("delta" in r for r in run["headline"])
     assert (out / "mine" / "pairs" / "lb-en.jsonl").stat().st_size > 0
     assert (out / "demo-quick-finetuned" / "modules.json").is_file()
+    card = (out / "demo-quick-finetuned" / "README.md").read_text()
+    assert "model-index:" in card and "/tmp" not in card  # the scores go into the model card, file names only
+    assert "counts:" in (out / "mine" / "pairs" / "README.md").read_text()  # the dataset card
     # re-running resumes: mining stages skipped, the model reused, evaluation rows kept
     mtime = (out / "demo-quick-finetuned" / "model.safetensors").stat().st_mtime
     mined = {p: p.stat().st_mtime_ns for p in (out / "mine").rglob("*")}

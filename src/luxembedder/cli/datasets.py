@@ -1,4 +1,4 @@
-"""``luxembedder datasets ntrex-comparable|sample``."""
+"""``luxembedder datasets ntrex-comparable|sample|articles``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from luxembedder.cli.common import settings_from
 
 
 def register(app: typer.Typer) -> None:
-    ds_app = typer.Typer(help="Build benchmark data sets and locate the bundled sample.", no_args_is_help=True)
+    ds_app = typer.Typer(help="Build benchmark data sets, turn crawled news into articles, locate the bundled sample.",
+                         no_args_is_help=True)
 
     @ds_app.command("ntrex-comparable")
     def ntrex_comparable(
@@ -42,5 +43,32 @@ def register(app: typer.Typer) -> None:
         from luxembedder.datasets import sample_dir
 
         typer.echo(str(sample_dir()))
+
+    @ds_app.command("articles")
+    def articles(
+        out: Path = typer.Option(..., "--out", "-o", metavar="FILE",
+                                 help="Output article file (JSONL) for `luxembedder mine --articles`."),
+        lang: str = typer.Option(..., "--lang", metavar="CODE", help="Language of the articles (ISO 639-1, e.g. lb)."),
+        html: list[Path] | None = typer.Option(None, "--html", metavar="DIR", help="Folder of saved HTML pages (searched recursively)."),
+        warc: list[Path] | None = typer.Option(None, "--warc", metavar="FILE", help="WARC file of a crawl (.warc or .warc.gz)."),
+        rss: list[Path] | None = typer.Option(None, "--rss", metavar="FILE", help="RSS or Atom feed file."),
+        min_chars: int = typer.Option(50, "--min-chars", metavar="N", help="Pages with less main text are rejected."),
+    ) -> None:
+        """Extract articles (text, title, date) from saved HTML pages, WARC files or RSS/Atom feeds.
+
+        Pages without a date or text are rejected with the reason (OUT's name + .rejected.jsonl).
+        Example: luxembedder datasets articles --warc crawl.warc.gz --lang lb --out articles.jsonl
+        """
+        from luxembedder.cli.common import print_table
+        from luxembedder.datasets.crawl import crawl_articles
+
+        res = crawl_articles(out, lang, html_dirs=html or (), warcs=warc or (), feeds=rss or (),
+                             min_chars=min_chars)
+        print_table([{"input": k, **v} for k, v in res.per_input.items()], title="crawl input")
+        if res.rejected or res.skipped:
+            rows = [{"": "rejected", "reason": k, "count": v} for k, v in res.rejected.items()]
+            rows += [{"": "skipped", "reason": k, "count": v} for k, v in res.skipped.items()]
+            print_table(rows, title=f"rejected pages: {res.rejected_path}")
+        typer.echo(str(res.out))
 
     app.add_typer(ds_app, name="datasets")

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         bf16: bool = typer.Option(False, "--bf16", help="bf16 weights when the CPU supports them natively."),
     ) -> None:
         """Embed every text of a file with a model."""
-        from luxembedder.embed import embed_file
+        from luxembedder.embedding import embed_file
 
         out = embed_file(model, input, output, column=column, skip_empty=skip_empty, batch_size=batch_size,
                          bf16=bf16, settings=settings_from(ctx))

@@ -33,7 +33,7 @@ app = typer.Typer(
 
 # Each module defines ``register(app)``; the order is the order in --help.
 SUBCOMMAND_MODULES = (
-    "model", "embed", "datasets", "mine", "train", "eval", "analyze", "run", "demo", "results",
+    "model", "embed", "datasets", "mine", "train", "eval", "analyze", "run", "demo", "results", "push",
 )
 
 

@@ -173,6 +173,19 @@ class ShardConfig(BaseConfig):
     end: _dt.date | None = None
 
 
+class SourceConfig(BaseConfig):
+    """Where the articles come from: written into the dataset card and the Parquet metadata of the mined
+    pairs (``pairs/README.md``); no stage depends on it."""
+
+    name: str | None = None
+    """The archive or collection, e.g. ``RTL.lu news archive 2015-2023``."""
+    license: str | None = None
+    """Licence of the texts, e.g. ``CC BY 4.0`` (None: the card says the licence is unknown)."""
+    attribution: str | None = None
+    """Credit line required by the licence (CC BY data)."""
+    url: str | None = None
+
+
 def _default_sentence_filters() -> Any:
     cls = _text_filter_config_cls()
     return cls() if cls is not None else {}
@@ -194,6 +207,8 @@ class MiningConfig(BaseConfig):
     pairs: list[str] = Field(default_factory=lambda: ["lb-en", "lb-fr"])
     """Language pairs, source first (paper: lb-en and lb-fr; the source is lb)."""
     shard: ShardConfig = Field(default_factory=ShardConfig)
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    """The articles' origin and licence, for the dataset card (not part of any stage fingerprint)."""
     seed: int = 0
     histograms: bool = True
     """Write score histograms (PNG) per language pair."""

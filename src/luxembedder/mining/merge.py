@@ -117,6 +117,9 @@ def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settin
           "| pair | in | final |", "|---|---|---|"]
     md += [f"| {p} | {v['candidates_in']} | {v['final']} |" for p, v in pairs_info.items()]
     atomic_write_text(out / "report.md", "\n".join(md) + "\n")
+    from luxembedder.mining.card import write_dataset_card
+
+    write_dataset_card(out, report, cfg)
     logger.info("merged %d runs: %s", len(runs), report["final_pairs"])
     return report
 

@@ -382,6 +382,10 @@ def mine(
         report = _load_report(run_dir, activity)  # a no-op rerun writes nothing
     else:
         report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
+    if activity["run"] or config_changed or not (run_dir / "pairs" / "README.md").is_file():
+        from luxembedder.mining.card import write_dataset_card
+
+        write_dataset_card(run_dir, report, cfg)
     pair_files = {p: run_dir / "pairs" / f"{p}.jsonl" for p in cfg.pairs}
     return MiningResult(run_dir, pair_files, report, activity["run"], activity["skipped"])
 

@@ -238,6 +238,9 @@ def run_recipe(
     current_models = {finetuned_name, *(model_name(m, settings) for m in models if m != str(model_dir))}
     current_tasks = {t.name for t in task_objs}
     records = [r for r in records if r.model in current_models and r.task in current_tasks]
+    from luxembedder.training.card import add_results
+
+    add_results(model_dir, records, model=finetuned_name, baseline=model_name(train_cfg.model, settings))
     timings["evaluate"] = time.perf_counter() - t
 
     t = stage("report")

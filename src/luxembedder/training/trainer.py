@@ -8,7 +8,6 @@ folder loadable by ``SentenceTransformer(DIR)`` and by every ``luxembedder`` com
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -19,6 +18,7 @@ from typing import Any
 
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.settings import Settings, get_settings
+from luxembedder.training.card import model_card
 from luxembedder.training.config import TrainConfig
 from luxembedder.training.data import (
     PairSet,
@@ -521,51 +521,3 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     _barrier()
     return TrainResult(out_dir, metrics)
 
-
-def model_card(meta: dict[str, Any]) -> str:
-    """A Markdown model card from the run's metadata."""
-    cfg = meta["config"]
-    lines = [
-        "---",
-        "library_name: sentence-transformers",
-        "tags: [sentence-transformers, sentence-similarity, luxembourgish, luxembedder]",
-        "---",
-        "",
-        f"# {Path(str(cfg.get('output_dir') or 'model')).name}",
-        "",
-        f"Fine-tuned from **{meta['base_model']}** (`{meta['base_model_ref']}`) with `luxembedder train` on "
-        f"{meta['created']}. Load it with `SentenceTransformer(DIR)` or `luxembedder.models.registry."
-        "load_encoder(DIR)`.",
-        "",
-        f"Prompt applied to every text (kept from the base model): `{meta['prompt']!r}`." if meta["prompt"]
-        else "No prompt.",
-        "",
-        "## Data",
-        "",
-        "| file | pair | sha256 | rows read | kept | below min_score | duplicates | ParaLux leakage |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for s in meta["data"]:
-        lines.append(f"| `{s['path']}` | {s['pair']} | `{s['sha256'][:16]}…` | {s['rows_read']} | {s['rows_kept']} "
-                     f"| {s['dropped_low_score']} | {s['dropped_duplicate']} | {s['dropped_leakage']} |")
-    lines += ["", "| pair set | train pairs | dev pairs (held out, seeded) |", "|---|---|---|"]
-    for name, c in meta["pair_counts"].items():
-        lines.append(f"| {name} | {c['train']} | {c['dev']} |")
-    if meta.get("hard_negatives"):
-        lines += ["", "Rule-based hard negatives (minimal meaning-changing edits): "
-                  + json.dumps(meta["hard_negatives"], ensure_ascii=False)]
-    hp = {k: cfg[k] for k in ("loss", "scale", "batch_size", "epochs", "max_steps", "lr", "warmup_ratio",
-                              "weight_decay", "seed", "multi_dataset_sampler", "no_duplicates",
-                              "freeze_embeddings", "freeze_layers", "length_grouping", "bf16", "gradient_checkpointing", "max_seq_length")}
-    lines += ["", "## Training", "", "| hyper-parameter | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in hp.items()]
-    tr = meta["metrics"]["train"]
-    lines += ["", "| run | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in tr.items()]
-    lines += ["", "## Dev results (bitext retrieval on held-out pairs, top-1, both directions)", ""]
-    dev = meta["metrics"]["dev"]
-    lines += (["| metric | value |", "|---|---|"] + [f"| {k} | {v:.4f} |" for k, v in dev.items()]) if dev \
-        else ["(no dev split)"]
-    lines += ["", "## Library versions", "", "| library | version |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in meta["versions"].items()]
-    lines += ["", "The resolved configuration is in `train_config.yaml`; the loss curve in `training_log.json`.", ""]
-    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""``luxembedder push`` (a model or pairs folder to the Hugging Face hub) and ``luxembedder card``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from luxembedder.cli.common import console, settings_from
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("push")
+    def push_cmd(
+        ctx: typer.Context,
+        path: Path = typer.Argument(..., help="A model folder (luxembedder train) or mined pairs (a run or its pairs/)."),
+        repo_id: str = typer.Option(..., "--repo-id", metavar="OWNER/NAME", help="OWNER/NAME on the hub (created if missing)."),
+        private: bool = typer.Option(False, "--private", help="Create the repository as private."),
+        revision: str | None = typer.Option(None, "--revision", metavar="BRANCH", help="Branch to commit to (default: main)."),
+        message: str | None = typer.Option(None, "--message", metavar="TEXT", help="Commit message."),
+        results: Path | None = typer.Option(None, "--results", metavar="FILE", help="results.json: add this model's scores to "
+                                            "its card (model-index) before pushing."),
+    ) -> None:
+        """Upload a model folder or mined pairs to the Hugging Face hub (online only; token: HF_TOKEN).
+
+        Example: luxembedder --online push runs/model --repo-id me/luxembedder-me5-small
+        """
+        from luxembedder.hub import push
+
+        res = push(path, repo_id, settings=settings_from(ctx), private=private, revision=revision,
+                   commit_message=message, results=results)
+        console.print(f"pushed {len(res.files)} files to the {res.repo_type} repository {res.repo_id}")
+        typer.echo(res.url)
+
+    @app.command("card")
+    def card_cmd(
+        ctx: typer.Context,
+        path: Path = typer.Argument(..., help="A model folder (luxembedder train) or a mining run directory."),
+        results: Path | None = typer.Option(None, "--results", metavar="FILE", help="results.json with this model's scores."),
+        model: str | None = typer.Option(None, "--model", "-m", metavar="NAME", help="The model's name in the results "
+                                         "(default: the folder's name)."),
+    ) -> None:
+        """(Re)write the model card or the dataset card (README.md) of a folder.
+
+        Example: luxembedder card runs/model --results runs/eval/results.json
+        """
+        from luxembedder.errors import ConfigError
+        from luxembedder.hub import detect_kind
+
+        kind, folder = detect_kind(path)
+        if kind == "model":
+            from luxembedder.training.card import add_results, write_model_card
+
+            out = add_results(folder, results, model=model, settings=settings_from(ctx)) if results \
+                else write_model_card(folder)
+        else:
+            from luxembedder.mining.card import write_dataset_card
+
+            if results is not None:
+                raise ConfigError("--results applies to a model folder, not to mined pairs")
+            out = write_dataset_card(folder.parent)
+        typer.echo(str(out))
