@@ -34,5 +34,5 @@ def register(app: typer.Typer) -> None:
         records = evaluate(model, task or None, out, settings_from(ctx), batch_size=batch_size, bf16=bf16,
                            force=force, config=cfg, show_progress=True)
         print_table(summary_rows(records), title=f"main scores (%) — {out / 'results.json'}",
-                    columns=["model", "task", "subset", "protocol", "score", "ci95", "n"])
+                    columns=["model", "task", "subset", "protocol", "score [95% CI]", "n"])
         typer.echo(f"reports: {out / 'report.md'}  {out / 'report.html'}")
