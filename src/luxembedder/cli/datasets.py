@@ -6,16 +6,19 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import settings_from
+from luxembedder.cli.common import examples, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    ds_app = typer.Typer(help="Build benchmark data sets and locate the bundled sample.", no_args_is_help=True)
+    ds_app = typer.Typer(help="Build benchmark data sets and locate the bundled sample.", no_args_is_help=True,
+                         epilog=examples("luxembedder datasets ntrex-comparable -o runs/ntrex-bench",
+                                         "luxembedder datasets sample"))
 
-    @ds_app.command("ntrex-comparable")
+    @ds_app.command("ntrex-comparable", epilog=examples(
+        "luxembedder --data-dir ../shared/data datasets ntrex-comparable -o runs/ntrex-bench --seed 1"))
     def ntrex_comparable(
         ctx: typer.Context,
-        out: Path = typer.Option(..., "--out", help="Output directory (articles.jsonl, gold.jsonl, benchmark.json)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output directory (articles.jsonl, gold.jsonl, benchmark.json)."),
         seed: int = typer.Option(0, "--seed", help="Random seed (the output is deterministic for a seed)."),
         langs: str = typer.Option("lb,en,fr", "--langs", help="Pivot language first, comma-separated."),
         drop_fraction: float = typer.Option(0.15, "--drop-fraction", help="Share of sentences dropped in "
@@ -36,7 +39,7 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(str(bench.out_dir))
 
-    @ds_app.command("sample")
+    @ds_app.command("sample", epilog=examples("luxembedder datasets sample"))
     def sample() -> None:
         """Print the folder of the bundled sample articles and evaluation sets."""
         from luxembedder.datasets import sample_dir

@@ -24,6 +24,8 @@ app = typer.Typer(
     name="luxembedder",
     help="Mine, train, evaluate and analyse cross-lingual sentence embedders for Luxembourgish.",
     no_args_is_help=True,
+    epilog="Examples:\n\n  $ luxembedder demo --quick\n\n  $ luxembedder --data-dir ../shared/data run -c configs/demo.yaml "
+    "-o runs/demo\n\n  $ luxembedder COMMAND --help",
     pretty_exceptions_enable=False,
     add_completion=False,
     epilog="Exit codes: 0 success; 2 user error (bad option, input file or path, permission, disk full: one "
