@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import Columns, Preset, Scoring, console, examples, print_table, settings_from, value
+from luxembedder.cli.common import Columns, Preset, Scoring, console, examples, print_table, settings_from
+from luxembedder.cli.common import value as plain
 from luxembedder.cli.options import multi_value_command
 
 
@@ -78,16 +79,16 @@ def register(app: typer.Typer) -> None:
 
         if config is not None and preset is not None:
             raise ConfigError("give either --config or --preset, not both")
-        cfg = MiningConfig.from_yaml(config) if config else MiningConfig.preset(value(preset) or "parity")
+        cfg = MiningConfig.from_yaml(config) if config else MiningConfig.preset(plain(preset) or "parity")
         data = cfg.model_dump()
         if pairs:
             data["pairs"] = [p.strip() for p in pairs.split(",") if p.strip()]
         if model:
             data["embedding"]["model"] = model
         if scoring:
-            data["scoring"]["method"] = value(scoring)
+            data["scoring"]["method"] = plain(scoring)
         if columns:
-            data["input"]["column_preset"] = value(columns)
+            data["input"]["column_preset"] = plain(columns)
         start, end = _parse_shard(shard)
         if shard:
             data["shard"] = {"start": start, "end": end}

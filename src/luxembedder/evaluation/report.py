@@ -53,9 +53,9 @@ def paired_delta(
         return None
     diff = rec.main_score - base.main_score
     if base.items is None or rec.items is None:
-        return {"diff": diff, "note": "unpaired: no per-item scores"}
+        return {"diff": diff, "note": "unpaired", "reason": "no per-item scores"}
     if len(base.items) != len(rec.items) or not rec.items:
-        return {"diff": diff, "note": f"unpaired: different items ({len(base.items)} vs {len(rec.items)})"}
+        return {"diff": diff, "note": "unpaired", "reason": f"different items ({len(base.items)} vs {len(rec.items)})"}
     res = paired_bootstrap(base.items, rec.items, n=n_resamples, seed=seed)
     return {"diff": res["diff"], "low": res["low"], "high": res["high"], "p_value": res["p_value"],
             "test": PAIRED_TEST, "n_resamples": n_resamples}
@@ -224,7 +224,7 @@ def write_reports(
     if len(models) > 1:
         doc.add_lead(f"difference to {models[0]} in percentage points, its 95% interval in brackets and the "
                      f"two-sided p-value of a {PAIRED_TEST} over the same items ({n_resamples:,} resamples); "
-                     "rows without per-item scores say 'unpaired'.", "Δ")
+                     "'unpaired' where the records carry no per-item scores (no interval, no test).", "Δ")
     doc.add_lead("every row names its protocol (subset, templates, scoring).", "Protocols")
     for t in tasks:
         sub = [r for r in records if r.task == t]

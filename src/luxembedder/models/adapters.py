@@ -29,8 +29,7 @@ class CallableEncoder:
         from tqdm.auto import tqdm
 
         parts = []
-        with tqdm(total=len(texts), disable=not show_progress, desc=f"encoding ({self.name})", unit=" sentences",
-                  unit_scale=True) as bar:
+        with tqdm(total=len(texts), disable=not show_progress, desc=f"encoding ({self.name})", unit=" sentences") as bar:
             for start in range(0, len(texts), max(1, batch_size)):
                 parts.append(np.asarray(self._fn(list(texts[start : start + batch_size])), dtype=np.float32))
                 bar.update(len(parts[-1]))

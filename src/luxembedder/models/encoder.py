@@ -72,7 +72,7 @@ class SentenceTransformerEncoder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         chunk = batch_size * 16
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with tqdm(total=len(texts), desc=f"encoding ({self.name})", unit=" sentences", unit_scale=True) as bar:
+        with tqdm(total=len(texts), desc=f"encoding ({self.name})", unit=" sentences") as bar:
             for start in range(0, len(texts), chunk):
                 idx = order[start: start + chunk]
                 out[idx] = self._encode([texts[i] for i in idx], batch_size)

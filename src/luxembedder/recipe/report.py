@@ -289,10 +289,9 @@ def _training_tables(meta: dict[str, Any], min_dev_pairs: int) -> tuple[list[dic
 
 
 def _data_folder_line(context: dict[str, Any]) -> str:
+    """The data folder this run actually read (recorded by the run, never assumed)."""
     d = context.get("data_dir")
-    if context["collection"].get("kind") == "ntrex" or d:
-        return f"{d}" if d else "none"
-    return "none found (the bundled sample was used)"
+    return str(d) if d else "none found or used (only the bundled sample and evaluation sets)"
 
 
 def write_report(

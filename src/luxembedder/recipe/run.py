@@ -248,7 +248,8 @@ def run_recipe(
                        "articles": [str(p) for p in collection.articles],
                        "gold": str(collection.gold) if collection.gold else None},
         "eval_data": eval_data,
-        "data_dir": str(settings.data_dir) if _has_data(settings) else None,
+        # the data folder this run read (None: only the bundled sample and evaluation sets were used)
+        "data_dir": str(settings.data_dir) if _has_data(settings) and collection.kind != "sample" else None,
         "eval_dir": str(eval_dir),
         "base_model": train_cfg.model,
         "finetuned_model": str(model_dir),
