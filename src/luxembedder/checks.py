@@ -61,18 +61,29 @@ def check_mining(
     return rows
 
 
-def check_training(cfg: Any, settings: Settings | None = None) -> list[dict[str, str]]:
-    """Validate a training run: base (and guide) model, every pair file row, the output folder."""
-    from luxembedder.training.data import load_pair_sets
+def check_training(cfg: Any, settings: Settings | None = None, min_dev_pairs: int = 50) -> list[dict[str, str]]:
+    """Validate a training run: base (and guide / teacher) model, every source row (loaded, deduplicated,
+    leakage-filtered and split exactly as the run does, in memory), the output folder.
+
+    ``min_dev_pairs``: a held-out dev split smaller than this is reported as too small to choose a checkpoint.
+    """
+    from luxembedder.training.trainer import prepare_data
 
     settings = settings or get_settings()
-    if not cfg.pairs:
-        raise ConfigError("no training pairs: give --pairs FILE (or pairs: in the config)")
+    if not (cfg.pairs or getattr(cfg, "sources", None)):
+        raise ConfigError("no training pairs: give --pairs FILE (or pairs: / sources: in the config)")
     rows = [_model_row(cfg.model, settings, "base model")]
     if getattr(cfg, "guide_model", None):
         rows.append(_model_row(cfg.guide_model, settings, "guide model"))
-    sets = load_pair_sets(list(cfg.pairs))
-    rows.append(_row("pairs", ", ".join(f"{name} {len(s):,}" for name, s in sets.items())))
+    data = prepare_data(cfg, settings)
+    rows.append(_row("pairs (train / dev)", ", ".join(
+        f"{name} {c.get('train', 0):,} / {c.get('dev', 0):,}" for name, c in data.counts.items())))
+    if data.leakage_dropped and any(data.leakage_dropped.values()):
+        rows.append(_row("dropped (leakage)", ", ".join(f"{k} {v:,}" for k, v in data.leakage_dropped.items() if v)))
+    small = [name for name, c in data.counts.items() if 0 < c.get("dev", 0) < min_dev_pairs]
+    if small:
+        rows.append(_row("warning", f"dev split under {min_dev_pairs} pairs for {', '.join(small)}: the "
+                         "best-checkpoint choice is unreliable"))
     budget = f"{cfg.max_steps} steps" if cfg.max_steps and cfg.max_steps > 0 else f"{cfg.epochs:g} epoch(s)"
     rows.append(_row("training", f"loss {cfg.loss}, batch size {cfg.batch_size}, lr {cfg.lr:g}, {budget}, "
                      f"seed {cfg.seed}"))

@@ -99,10 +99,12 @@ def test_train_dry_run_validates_and_creates_nothing(tmp_path: Path, tiny_model_
     pairs = tmp_path / "lb-en.jsonl"
     pairs.write_text("".join(json.dumps({"text_1": f"Saz {i}.", "text_2": f"Sentence {i}."}) + "\n" for i in range(20)))
     before = _files(tmp_path)
-    res = CliRunner().invoke(app, ["train", "-m", str(tiny_model_dir), "--pairs", str(pairs), "-o",
-                                   str(tmp_path / "model"), "--loss", "mnrl", "--dry-run"])
+    res = CliRunner().invoke(app, ["--data-dir", str(tmp_path / "none"), "train", "-m", str(tiny_model_dir),
+                                   "--pairs", str(pairs), "-o", str(tmp_path / "model"), "--loss", "mnrl",
+                                   "--dry-run"])
     assert res.exit_code == 0, res.output
-    assert "lb-en 20" in res.output and "loss mnrl" in res.output
+    assert re.search(r"lb-en 19 / 1\b", res.output) and "loss mnrl" in res.output
+    assert "dev split under 50 pairs for lb-en" in " ".join(res.output.split())
     assert _files(tmp_path) == before
     pairs.write_text('{"text_1": "", "text_2": "x"}\n')
     res = CliRunner().invoke(app, ["train", "-m", str(tiny_model_dir), "--pairs", str(pairs), "-o",

@@ -107,5 +107,8 @@ def register(app: typer.Typer) -> None:
             return
         dev = result.metrics.get("dev", {})
         if dev:
-            print_table([{"metric": k, "value": v} for k, v in dev.items()], title="dev (held-out pairs)")
+            from luxembedder.utils import report as R
+
+            print_table([{"metric": k.removeprefix("dev_"), "%": R.pct(v) if isinstance(v, int | float) else str(v)}
+                         for k, v in dev.items()], title="dev retrieval (held-out pairs, %)")
         console.print(str(result.out_dir))
