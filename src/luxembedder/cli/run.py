@@ -17,11 +17,13 @@ def show_result(result) -> None:
     rows = [{"task": r["task"], "subset": r["subset"], "protocol": r["protocol"],
              "base": R.score(r.get("base"), r.get("base_ci95")),
              "fine-tuned": R.score(r.get("fine-tuned"), r.get("fine-tuned_ci95")),
-             "Δ (points)": R.delta({"diff": r.get("delta"), "low": (r.get("delta_ci95") or [None, None])[0],
-                                    "high": (r.get("delta_ci95") or [None, None])[1], "p_value": r.get("p_value"),
-                                    "test": r.get("test"), "note": r.get("delta_note")})}
+             "Δ points [95% CI], p": R.delta({"diff": r.get("delta"), "low": (r.get("delta_ci95") or [None, None])[0],
+                                              "high": (r.get("delta_ci95") or [None, None])[1],
+                                              "p_value": r.get("p_value"), "note": r.get("delta_note")})}
             for r in result.headline]
-    print_table(rows, title=f"base vs fine-tuned, main score % [95% CI] (data: {result.collection.kind})")
+    tests = sorted({r["test"] for r in result.headline if r.get("test")})
+    print_table(rows, title=f"base vs fine-tuned, main score % [95% CI]; Δ: {', '.join(tests) or 'difference'} "
+                f"(data: {result.collection.kind})")
     console.print("stage seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in result.timings.items()))
     console.print(f"report: {result.report_html}")
     typer.echo(str(result.report_html))

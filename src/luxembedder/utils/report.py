@@ -63,8 +63,8 @@ def delta(d: dict[str, Any] | None) -> str:
     s = f"{100 * d['diff']:+.1f}"
     if not _missing(d.get("low")) and not _missing(d.get("high")):
         s += f" {ci((100 * d['low'], 100 * d['high']), points=True)}"
-        if d.get("test"):
-            s += f", {d['test']} {pvalue(d.get('p_value'))}".rstrip()
+        if not _missing(d.get("p_value")):
+            s += f", {d['test']} {pvalue(d['p_value'])}" if d.get("test") else f", {pvalue(d['p_value'])}"
     elif d.get("note"):
         s += f" ({d['note']})"
     return s
