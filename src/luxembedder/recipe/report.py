@@ -275,7 +275,7 @@ def _training_tables(meta: dict[str, Any], min_dev_pairs: int) -> tuple[list[dic
            ("training time", R.seconds(tr.get("train_runtime_s"))),
            ("peak memory", f"{tr['peak_rss_mb']:,.0f} MB" if tr.get("peak_rss_mb") else None),
            ("checkpoint kept", "best on the dev split" if tr.get("best_checkpoint") else "last step"),
-           ("dev score used for the choice", R.pct(dev.get("sequential_score")) + " (%)"
+           ("dev score used for the choice (%)", R.pct(dev.get("sequential_score"))
             if dev.get("sequential_score") is not None else None)]
     run_rows = [{"quantity": k, "value": v} for k, v in run if v not in (None, R.DASH)]
     warnings = []
