@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,14 @@ def test_demo_quick_end_to_end_on_bundled_sample(tmp_path, tiny_model_dir):
         assert f"<h2>{section}</h2>" in html and f"## {section}" in md, section
     assert "bundled sample" in md and "bundled evaluation sets" in md
     assert "data:image/png;base64," in html  # charts inlined: opens without a server
+    # one number convention (percent, one decimal, CI in brackets, Δ with the named paired test), the data
+    # folder actually used, and a warning for the 2-pair dev split of the tiny sample
+    assert re.search(r"\| \d+\.\d \[\d+\.\d, \d+\.\d\] \| \d+\.\d \[\d+\.\d, \d+\.\d\] \| [+-]\d+\.\d ", md)
+    assert "paired bootstrap" in md and "(200 resamples)" in md
+    assert "**Data folder used:** none found" in md and "../shared/data" not in md
+    assert "tiny dev split" in md and "unreliable" in md and '<p class="warning">' in html
+    assert "{'" not in md and '{"' not in md  # no raw dicts
+    assert (out / "report_assets" / "scores_lb-en.png").is_file()
     run = json.loads((out / "run.json").read_text())
     assert {r["task"] for r in run["headline"]} and all("delta" in r for r in run["headline"])
     assert (out / "mine" / "pairs" / "lb-en.jsonl").stat().st_size > 0

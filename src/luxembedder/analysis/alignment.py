@@ -230,6 +230,7 @@ def _markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def run_cka(config: CkaConfig, out_dir: str | Path, settings: Settings | None = None) -> dict[str, Any]:
     """Run the CKA analysis and write ``cka.json`` (+ plots, change table) into ``out_dir``."""
+    from luxembedder.analysis.cka import small_sample_warning
     from luxembedder.datasets.benchmarks import data_provenance
     from luxembedder.models.registry import load_sentence_transformer, model_name
     from luxembedder.utils.provenance import now_iso, versions
@@ -247,12 +248,19 @@ def run_cka(config: CkaConfig, out_dir: str | Path, settings: Settings | None = 
     t_start = time.perf_counter()
     records: list[dict[str, Any]] = []
     names: list[str] = []
+    warnings: list[str] = []
     for ref in config.models:
         name = model_name(ref, settings)
         names.append(name)
         model = load_sentence_transformer(ref, settings)
         per_lang = model_layer_embeddings(model, name, texts, out / "embeddings", config.layers, config.batch_size)
         records.extend(cka_records(name, per_lang, config.languages, config.debiased))
+        first = per_lang[config.languages[0]]
+        for layer, emb in first.items():
+            warning = small_sample_warning(int(emb.shape[0]), int(emb.shape[1]), config.debiased)
+            if warning and warning not in warnings:
+                logger.warning("%s (%s, %s)", warning, name, layer)
+                warnings.append(warning)
         del model
     result: dict[str, Any] = {
         "task": "flores200-cka",
@@ -266,6 +274,7 @@ def run_cka(config: CkaConfig, out_dir: str | Path, settings: Settings | None = 
         },
         "models": dict(zip(config.models, names, strict=True)),
         "results": records,
+        "warnings": warnings,
         "data": data_provenance(paths, data_dir, strict=False),
         "config": config.model_dump(mode="json"),
         "versions": versions(),

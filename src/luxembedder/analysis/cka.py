@@ -31,6 +31,20 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
+def small_sample_warning(n: int, d: int, debiased: bool) -> str | None:
+    """A warning when the biased estimator is used with fewer items than feature dimensions (n < d).
+
+    With n < d the biased HSIC is dominated by its O(1/n) bias: unrelated random representations already
+    score close to 1 and differences between languages shrink (Kornblith et al. 2019, Fig. C.1; Murphy et al.
+    2024). The debiased estimator (unbiased HSIC, Song et al. 2012) removes that bias.
+    """
+    if debiased or n >= d:
+        return None
+    return (f"CKA on n = {n} items with d = {d} dimensions (n < d): the biased estimator is inflated towards 1 "
+            "and compresses differences; use the debiased estimator (--debiased / debiased: true, unbiased "
+            "HSIC of Song et al. 2012) or more items.")
+
+
 def _as_features(x: np.ndarray, name: str) -> np.ndarray:
     """A float64 2-D copy of ``x`` (never a view that could alias the caller's array)."""
     arr = np.array(x, dtype=np.float64, copy=True)

@@ -90,9 +90,10 @@ def layer_embeddings(
     model.eval()
     hf.config.output_hidden_states = True
     device = next(model.parameters()).device
+    bar = tqdm(total=len(texts), disable=not show_progress, desc="layer embeddings", unit=" sentences")
     try:
         with torch.inference_mode():
-            for start in tqdm(range(0, len(texts), batch_size), disable=not show_progress, desc="layers"):
+            for start in range(0, len(texts), batch_size):
                 batch = [texts[i] for i in order[start:start + batch_size]]
                 features = model.preprocess(batch, prompt=prompt)
                 features = {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in features.items()}
@@ -107,7 +108,9 @@ def layer_embeddings(
                     out[layer_key(i)].append(pooled.float().cpu().numpy())
                 if include_final:
                     out[FINAL].append(result["sentence_embedding"].float().cpu().numpy())
+                bar.update(len(batch))
     finally:
+        bar.close()
         hf.config.output_hidden_states = old_flag
         model.train(was_training)
     inverse = np.argsort(order)

@@ -6,17 +6,21 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import settings_from
+from luxembedder.cli.common import examples, settings_from
 
 
 def register(app: typer.Typer) -> None:
     ds_app = typer.Typer(help="Build benchmark data sets, turn crawled news into articles, locate the bundled sample.",
-                         no_args_is_help=True)
+                         no_args_is_help=True,
+                         epilog=examples("luxembedder datasets ntrex-comparable -o runs/ntrex-bench",
+                                         "luxembedder datasets articles --html saved-pages/ --lang lb -o articles.jsonl",
+                                         "luxembedder datasets sample"))
 
-    @ds_app.command("ntrex-comparable")
+    @ds_app.command("ntrex-comparable", epilog=examples(
+        "luxembedder --data-dir ../shared/data datasets ntrex-comparable -o runs/ntrex-bench --seed 1"))
     def ntrex_comparable(
         ctx: typer.Context,
-        out: Path = typer.Option(..., "--out", help="Output directory (articles.jsonl, gold.jsonl, benchmark.json)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output directory (articles.jsonl, gold.jsonl, benchmark.json)."),
         seed: int = typer.Option(0, "--seed", help="Random seed (the output is deterministic for a seed)."),
         langs: str = typer.Option("lb,en,fr", "--langs", help="Pivot language first, comma-separated."),
         drop_fraction: float = typer.Option(0.15, "--drop-fraction", help="Share of sentences dropped in "
@@ -37,14 +41,16 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(str(bench.out_dir))
 
-    @ds_app.command("sample")
+    @ds_app.command("sample", epilog=examples("luxembedder datasets sample"))
     def sample() -> None:
         """Print the folder of the bundled sample articles and evaluation sets."""
         from luxembedder.datasets import sample_dir
 
         typer.echo(str(sample_dir()))
 
-    @ds_app.command("articles")
+    @ds_app.command("articles", epilog=examples(
+        "luxembedder datasets articles --warc crawl.warc.gz --lang lb --out articles.jsonl",
+        "luxembedder datasets articles --html saved-pages/ --rss feed.xml --lang lb -o articles.jsonl"))
     def articles(
         out: Path = typer.Option(..., "--out", "-o", metavar="FILE",
                                  help="Output article file (JSONL) for `luxembedder mine --articles`."),
@@ -57,7 +63,6 @@ def register(app: typer.Typer) -> None:
         """Extract articles (text, title, date) from saved HTML pages, WARC files or RSS/Atom feeds.
 
         Pages without a date or text are rejected with the reason (OUT's name + .rejected.jsonl).
-        Example: luxembedder datasets articles --warc crawl.warc.gz --lang lb --out articles.jsonl
         """
         from luxembedder.cli.common import print_table
         from luxembedder.datasets.crawl import crawl_articles

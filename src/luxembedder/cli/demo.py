@@ -6,16 +6,16 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import settings_from
+from luxembedder.cli.common import examples, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("demo")
+    @app.command("demo", epilog=examples("luxembedder demo --quick", "luxembedder demo -m me5-small -o runs/demo"))
     def demo_cmd(
         ctx: typer.Context,
         quick: bool = typer.Option(False, "--quick", help="Smoke version: small collection, 12 steps, one task."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/demo)."),
-        model: str | None = typer.Option(None, "--model", "-m", help="Base model (default me5-small)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Run directory.", show_default="runs/demo"),
+        model: str | None = typer.Option(None, "--model", "-m", help="Base model.", show_default="me5-small"),
         config: Path | None = typer.Option(None, "--config", "-c", help="Recipe YAML instead of the demo's."),
     ) -> None:
         """Prepare the offline base model, mine lb-en/lb-fr pairs, fine-tune, evaluate, write a report."""

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import settings_from
+from luxembedder.cli.common import examples, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("embed")
+    @app.command("embed", epilog=examples(
+        "luxembedder embed -m me5-small -i sentences.txt -o sentences.npy",
+        "luxembedder embed -m runs/demo/demo-finetuned -i news.parquet --column title -o titles.npy"))
     def embed_cmd(
         ctx: typer.Context,
         model: str = typer.Option("me5-small", "--model", "-m", help="Registry name, local folder or hub id."),
@@ -18,12 +20,15 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "--output", "-o", help="Output .npy (float32, input order)."),
         column: str = typer.Option("text", "--column", help="Text column for table formats."),
         skip_empty: bool = typer.Option(False, "--skip-empty", help="Skip empty lines instead of failing."),
-        batch_size: int = typer.Option(32, "--batch-size"),
+        batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
         bf16: bool = typer.Option(False, "--bf16", help="bf16 weights when the CPU supports them natively."),
     ) -> None:
-        """Embed every text of a file with a model."""
+        """Embed every text of a file with a model; ends with "N sentences in T s (X/s)" (encoding time)."""
         from luxembedder.embedding import embed_file
 
+        stats: dict[str, float] = {}
         out = embed_file(model, input, output, column=column, skip_empty=skip_empty, batch_size=batch_size,
-                         bf16=bf16, settings=settings_from(ctx))
+                         bf16=bf16, settings=settings_from(ctx), stats=stats)
+        n, seconds = int(stats["sentences"]), stats["seconds"]
         typer.echo(str(out))
+        typer.echo(f"{n:,} sentences in {seconds:.1f} s ({n / max(seconds, 1e-9):,.1f}/s)")

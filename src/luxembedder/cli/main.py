@@ -26,7 +26,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    epilog="Exit codes: 0 success; 2 user error (bad option, input file or path, permission, disk full: one "
+    epilog="Examples:\n\n  $ luxembedder demo --quick\n\n  $ luxembedder --data-dir ../shared/data run -c configs/demo.yaml "
+    "-o runs/demo\n\n  $ luxembedder COMMAND --help\n\n"
+    "Exit codes: 0 success; 2 user error (bad option, input file or path, permission, disk full: one "
     "line, -v adds the traceback); 3 empty result (nothing mined; --allow-empty accepts it); 130 / 143 "
     "interrupted by Ctrl-C / SIGTERM (run the same command again to resume).",
 )

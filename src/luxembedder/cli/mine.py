@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import console, print_table, settings_from
+from luxembedder.cli.common import Columns, Preset, Scoring, console, examples, print_table, settings_from
+from luxembedder.cli.common import value as plain
 from luxembedder.cli.options import multi_value_command
 
 
@@ -43,23 +44,33 @@ def check_empty(report: dict, allow_empty: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("mine", cls=multi_value_command("--articles", "-a"))
+    @app.command("mine", cls=multi_value_command("--articles", "-a"), epilog=examples(
+        "luxembedder mine -a lb.jsonl en.jsonl fr.jsonl -o runs/mine --pairs lb-en,lb-fr",
+        "luxembedder mine -a articles.parquet -o runs/mine --preset improved -m me5-small",
+        "luxembedder mine -a articles.jsonl -o runs/mine -c configs/mine.yaml --dry-run"))
     def mine_cmd(
         ctx: typer.Context,
         articles: list[Path] = typer.Option(..., "--articles", "-a", help="Article files (JSONL/JSON/CSV/TSV/"
                                             "Parquet): --articles a.jsonl b.jsonl, or repeat the option."),
         out: Path = typer.Option(..., "--out", "-o", help="Run directory (re-running resumes / is a no-op)."),
-        pairs: str | None = typer.Option(None, "--pairs", help="Language pairs, e.g. lb-en,lb-fr."),
-        model: str | None = typer.Option(None, "--model", "-m", help="Embedding model (registry name or folder)."),
+        pairs: str | None = typer.Option(None, "--pairs", help="Language pairs, e.g. lb-en,lb-fr.",
+                                         show_default="from the config"),
+        model: str | None = typer.Option(None, "--model", "-m", help="Embedding model (registry name or folder).",
+                                         show_default="from the config"),
         config: Path | None = typer.Option(None, "--config", "-c", help="Mining config YAML (MiningConfig)."),
-        preset: str | None = typer.Option(None, "--preset", help="parity (the paper) or improved (margin)."),
-        scoring: str | None = typer.Option(None, "--scoring", help="cosine or margin."),
+        preset: Preset | None = typer.Option(None, "--preset", help="parity (the paper's settings) or improved "
+                                             "(margin scoring).", show_default="parity"),
+        scoring: Scoring | None = typer.Option(None, "--scoring", help="Sentence-pair score.",
+                                               show_default="from the preset or config"),
         shard: str | None = typer.Option(None, "--shard", help="Only lb articles published in START:END."),
         lenient: bool = typer.Option(False, "--lenient", help="Quarantine bad rows in rejected.jsonl."),
         gold: Path | None = typer.Option(None, "--gold", help="Benchmark dir or gold.jsonl: write evaluation.json."),
-        columns: str | None = typer.Option(None, "--columns", help="Column preset: default or rtl."),
+        columns: Columns | None = typer.Option(None, "--columns", help="Column preset of the article files.",
+                                               show_default="default"),
         allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 even when no pair is mined "
                                          "(otherwise: a warning naming the cause and exit code 3)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Validate the config, every article row and the "
+                                     "model, print the plan, create nothing."),
     ) -> None:
         """Mine parallel sentence pairs from multilingual news articles (LuxAlign)."""
         from luxembedder.errors import ConfigError
@@ -68,20 +79,26 @@ def register(app: typer.Typer) -> None:
 
         if config is not None and preset is not None:
             raise ConfigError("give either --config or --preset, not both")
-        cfg = MiningConfig.from_yaml(config) if config else MiningConfig.preset(preset or "parity")
+        cfg = MiningConfig.from_yaml(config) if config else MiningConfig.preset(plain(preset) or "parity")
         data = cfg.model_dump()
         if pairs:
             data["pairs"] = [p.strip() for p in pairs.split(",") if p.strip()]
         if model:
             data["embedding"]["model"] = model
         if scoring:
-            data["scoring"]["method"] = scoring
+            data["scoring"]["method"] = plain(scoring)
         if columns:
-            data["input"]["column_preset"] = columns
+            data["input"]["column_preset"] = plain(columns)
         start, end = _parse_shard(shard)
         if shard:
             data["shard"] = {"start": start, "end": end}
         cfg = MiningConfig.from_dict(data, source="<command-line>")
+        if dry_run:
+            from luxembedder.checks import check_mining
+
+            print_table(check_mining(articles, out, cfg, settings_from(ctx), lenient=lenient),
+                        title="dry run: mine (nothing created)")
+            return
         result = mine(articles, out, cfg, settings=settings_from(ctx), lenient=lenient)
         print_table(summary_rows(result.report), title="LuxAlign mining")
         if result.report.get("rejected_rows"):
@@ -95,7 +112,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(str(result.out_dir))
         check_empty(result.report, allow_empty)
 
-    @app.command("merge-runs")
+    @app.command("merge-runs", epilog=examples(
+        "luxembedder merge-runs runs/mine-2020H1 runs/mine-2020H2 -o runs/mine-2020"))
     def merge_cmd(
         ctx: typer.Context,
         runs: list[Path] = typer.Argument(..., help="Finished run directories (e.g. one per date shard)."),

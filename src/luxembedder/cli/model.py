@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from luxembedder.cli.common import print_table, settings_from
+from luxembedder.cli.common import examples, print_table, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    model_app = typer.Typer(help="List registry models and prepare them for offline use.", no_args_is_help=True)
+    model_app = typer.Typer(help="List registry models and prepare them for offline use.", no_args_is_help=True,
+                            epilog=examples("luxembedder model list", "luxembedder model prepare me5-small"))
 
-    @model_app.command("list")
+    @model_app.command("list", epilog=examples("luxembedder model list"))
     def list_cmd(ctx: typer.Context) -> None:
         """Show the registry and what is prepared locally."""
         from luxembedder.models.registry import list_models
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
         print_table(list_models(settings_from(ctx)), title="luxembedder models",
                     columns=["name", "source", "status", "location"])
 
-    @model_app.command("prepare")
+    @model_app.command("prepare", epilog=examples("luxembedder model prepare me5-small"))
     def prepare_cmd(
         ctx: typer.Context,
         name: str = typer.Argument(..., help="Registry name, e.g. me5-small."),

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import console, settings_from
+from luxembedder.cli.common import console, examples, settings_from
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("push")
+    @app.command("push", epilog=examples(
+        "luxembedder --online push runs/model --repo-id me/luxembedder-me5-small",
+        "luxembedder --online push runs/mine --repo-id me/luxalign-pairs --private"))
     def push_cmd(
         ctx: typer.Context,
         path: Path = typer.Argument(..., help="A model folder (luxembedder train) or mined pairs (a run or its pairs/)."),
@@ -21,10 +23,7 @@ def register(app: typer.Typer) -> None:
         results: Path | None = typer.Option(None, "--results", metavar="FILE", help="results.json: add this model's scores to "
                                             "its card (model-index) before pushing."),
     ) -> None:
-        """Upload a model folder or mined pairs to the Hugging Face hub (online only; token: HF_TOKEN).
-
-        Example: luxembedder --online push runs/model --repo-id me/luxembedder-me5-small
-        """
+        """Upload a model folder or mined pairs to the Hugging Face hub (online only; token: HF_TOKEN)."""
         from luxembedder.hub import push
 
         res = push(path, repo_id, settings=settings_from(ctx), private=private, revision=revision,
@@ -32,7 +31,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"pushed {len(res.files)} files to the {res.repo_type} repository {res.repo_id}")
         typer.echo(res.url)
 
-    @app.command("card")
+    @app.command("card", epilog=examples("luxembedder card runs/model --results runs/eval/results.json"))
     def card_cmd(
         ctx: typer.Context,
         path: Path = typer.Argument(..., help="A model folder (luxembedder train) or a mining run directory."),
@@ -40,10 +39,7 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(None, "--model", "-m", metavar="NAME", help="The model's name in the results "
                                          "(default: the folder's name)."),
     ) -> None:
-        """(Re)write the model card or the dataset card (README.md) of a folder.
-
-        Example: luxembedder card runs/model --results runs/eval/results.json
-        """
+        """(Re)write the model card or the dataset card (README.md) of a folder."""
         from luxembedder.errors import ConfigError
         from luxembedder.hub import detect_kind
 

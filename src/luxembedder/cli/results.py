@@ -6,31 +6,39 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import print_table
+from luxembedder.cli.common import CompareFormat, TableFormat, examples, print_table, value
 
 
 def register(app: typer.Typer) -> None:
-    results_app = typer.Typer(help="Tables and exports from an evaluation results.json.", no_args_is_help=True)
+    results_app = typer.Typer(help="Tables and exports from an evaluation results.json.", no_args_is_help=True,
+                              epilog=examples("luxembedder results table runs/eval/results.json --format md",
+                                              "luxembedder results compare runs/eval/results.json -b me5-small "
+                                              "-m demo-finetuned"))
 
-    @results_app.command("table")
+    @results_app.command("table", epilog=examples(
+        "luxembedder results table runs/eval/results.json",
+        "luxembedder results table runs/eval/results.json -f latex > table.tex",
+        "luxembedder results table runs/eval/results.json -f csv > results.csv"))
     def table_cmd(
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
-        fmt: str = typer.Option("rich", "--format", help="rich (terminal) or md (Markdown, models side by side)."),
+        fmt: TableFormat = typer.Option(TableFormat("rich"), "--format", "-f",
+                                        help="rich (terminal), md or latex (models side by side, Δ to the first "
+                                        "model), csv or json (one row per model and task, numbers in percent)."),
     ) -> None:
-        """Print the results, models side by side with the difference to the first model."""
-        from luxembedder.evaluation.report import markdown_table, table_rows
+        """Print the results: percent with one decimal, 95% CI in brackets, Δ to the first model with its
+        paired-bootstrap interval and p-value."""
+        from luxembedder.evaluation.report import format_table, table_rows
         from luxembedder.evaluation.results import load_results
 
         records = load_results(results)
-        if fmt == "md":
-            typer.echo(markdown_table(records), nl=False)
-        elif fmt == "rich":
+        if value(fmt) == "rich":
             cols, rows = table_rows(records)
             print_table(rows, title=str(results), columns=cols)
         else:
-            raise typer.BadParameter("--format must be rich or md")
+            typer.echo(format_table(records, value(fmt)), nl=False)
 
-    @results_app.command("compare")
+    @results_app.command("compare", epilog=examples(
+        "luxembedder results compare runs/eval/results.json -b me5-small -m demo-finetuned -t paralux"))
     def compare_cmd(
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval` (with per-item scores)."),
         baseline: str = typer.Option(..., "--baseline", "-b", help="Model name of the reference (or its part "
@@ -38,8 +46,8 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(..., "--model", "-m", help="Model name compared with the reference."),
         task: list[str] = typer.Option([], "--task", "-t", help="Only these tasks (repeatable)."),
         resamples: int = typer.Option(2000, "--resamples", min=100, help="Bootstrap resamples / permutations."),
-        seed: int = typer.Option(0, "--seed"),
-        fmt: str = typer.Option("md", "--format", help="md (Markdown table) or json."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the resampling."),
+        fmt: CompareFormat = typer.Option(CompareFormat("md"), "--format", "-f", help="Markdown table or JSON rows."),
     ) -> None:
         """Paired difference model − baseline per task and subset, with a 95% paired-bootstrap interval and
         p-values, over the items both models were scored on."""
@@ -48,13 +56,12 @@ def register(app: typer.Typer) -> None:
         from luxembedder.evaluation.compare import compare_markdown, compare_models
         from luxembedder.evaluation.results import load_results
 
-        if fmt not in ("md", "json"):
-            raise typer.BadParameter("--format must be md or json")
         rows = compare_models(load_results(results), baseline, model, tasks=task or None, n_resamples=resamples,
                               seed=seed, source=str(results))
-        typer.echo(compare_markdown(rows, baseline, model) if fmt == "md" else json.dumps(rows, indent=1), nl=False)
+        typer.echo(compare_markdown(rows, baseline, model) if value(fmt) == "md" else json.dumps(rows, indent=1), nl=False)
 
-    @results_app.command("export-mteb")
+    @results_app.command("export-mteb", epilog=examples(
+        "luxembedder results export-mteb runs/eval/results.json -o runs/mteb-results"))
     def export_cmd(
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
         out: Path = typer.Option(..., "--out", "-o", help="Folder for MTEB-format result files."),
@@ -67,7 +74,8 @@ def register(app: typer.Typer) -> None:
         for path in export_mteb(load_results(results), out):
             typer.echo(str(path))
 
-    @results_app.command("copy")
+    @results_app.command("copy", epilog=examples(
+        "luxembedder results copy runs/eval/results.json docs/results/demo.json -t paralux -m me5-small"))
     def copy_cmd(
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
         dest: Path = typer.Argument(..., help="Where to write the copy."),

@@ -29,9 +29,10 @@ class CallableEncoder:
         from tqdm.auto import tqdm
 
         parts = []
-        starts = range(0, len(texts), max(1, batch_size))
-        for start in tqdm(starts, disable=not show_progress, desc=f"encode {self.name}", unit="batch"):
-            parts.append(np.asarray(self._fn(list(texts[start : start + batch_size])), dtype=np.float32))
+        with tqdm(total=len(texts), disable=not show_progress, desc=f"encoding ({self.name})", unit=" sentences") as bar:
+            for start in range(0, len(texts), max(1, batch_size)):
+                parts.append(np.asarray(self._fn(list(texts[start : start + batch_size])), dtype=np.float32))
+                bar.update(len(parts[-1]))
         if not parts:
             return np.zeros((0, 0), dtype=np.float32)
         return l2_normalize(np.concatenate(parts, axis=0))

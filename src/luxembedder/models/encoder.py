@@ -51,20 +51,33 @@ class SentenceTransformerEncoder:
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(get_dim())  # the new name first: the old one warns in sentence-transformers >= 5.2
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        emb = self.model.encode(texts, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=False,
+                                convert_to_tensor=True, normalize_embeddings=True)
+        return emb.float().cpu().numpy().astype(np.float32, copy=False)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        emb = self.model.encode(
-            list(texts),
-            batch_size=batch_size,
-            show_progress_bar=show_progress,
-            convert_to_numpy=False,
-            convert_to_tensor=True,
-            normalize_embeddings=True,
-        )
-        return emb.float().cpu().numpy().astype(np.float32, copy=False)
+        texts = list(texts)
+        if not show_progress or len(texts) <= batch_size:
+            return self._encode(texts, batch_size)
+        # Our own bar counts sentences (sentence-transformers' counts anonymous "Batches"). Sorting by length
+        # once, as sentence-transformers does inside a call, keeps the chunks' padding as low as one call's.
+        from tqdm.auto import tqdm
+
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        chunk = batch_size * 16
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with tqdm(total=len(texts), desc=f"encoding ({self.name})", unit=" sentences") as bar:
+            for start in range(0, len(texts), chunk):
+                idx = order[start: start + chunk]
+                out[idx] = self._encode([texts[i] for i in idx], batch_size)
+                bar.update(len(idx))
+        return out
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEncoder({self.name!r}, bf16={self.bf16})"

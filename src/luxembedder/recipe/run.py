@@ -95,19 +95,19 @@ def prepare_collection(cfg: RecipeConfig, out_dir: Path, settings: Settings) -> 
         if json.loads((bench_dir / "recipe_collection.json").read_text()) == want:
             meta = json.loads(meta_path.read_text())
             logger.info("collection: reusing NTREX comparable benchmark in %s", bench_dir)
-            return Collection("ntrex", _ntrex_description(cfg), [bench_dir / "articles.jsonl"],
+            return Collection("ntrex", _ntrex_description(cfg, data_dir), [bench_dir / "articles.jsonl"],
                               bench_dir / "gold.jsonl", meta)
     corpus = read_ntrex(data_dir, langs=("lb", "en", "fr"))
     if cfg.collection.max_documents:
         corpus = _first_documents(corpus, cfg.collection.max_documents)
     bench = build_comparable_benchmark(corpus, bench_dir, seed=cfg.collection.seed)
     atomic_write_json(bench_dir / "recipe_collection.json", want)
-    return Collection("ntrex", _ntrex_description(cfg), [bench.articles_path], bench.gold_path, bench.meta)
+    return Collection("ntrex", _ntrex_description(cfg, data_dir), [bench.articles_path], bench.gold_path, bench.meta)
 
 
-def _ntrex_description(cfg: RecipeConfig) -> str:
+def _ntrex_description(cfg: RecipeConfig, data_dir: Path) -> str:
     n = cfg.collection.max_documents
-    return ("the NTREX-128 comparable-news benchmark built from ../shared/data "
+    return (f"the NTREX-128 comparable-news benchmark built from {data_dir} "
             f"({'first ' + str(n) if n else 'all 123'} documents as lb/en/fr articles on nearby days, with "
             f"dropped and shuffled sentences and unrelated distractors; seed {cfg.collection.seed})")
 
@@ -251,6 +251,9 @@ def run_recipe(
                        "articles": [str(p) for p in collection.articles],
                        "gold": str(collection.gold) if collection.gold else None},
         "eval_data": eval_data,
+        # the data folder this run read (None: only the bundled sample and evaluation sets were used)
+        "data_dir": str(settings.data_dir) if _has_data(settings) and collection.kind != "sample" else None,
+        "eval_dir": str(eval_dir),
         "base_model": train_cfg.model,
         "finetuned_model": str(model_dir),
         "finetuned_model_name": finetuned_name,

@@ -17,6 +17,12 @@ class _DropKnownNoise(logging.Filter):
 def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     """INFO by default, DEBUG with -v, WARNING with -q; rich handler on a terminal."""
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO)
+    if verbose == 0:
+        # transformers' own bars ("Loading weights", "Writing model shards") count anonymous items in a
+        # fraction of a second; ours count sentences. Read by huggingface_hub when transformers is imported.
+        import os
+
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         from rich.logging import RichHandler
 

@@ -22,6 +22,15 @@ def save_png(fig: Any, path: str | Path, dpi: int = 110) -> Path:
     from luxembedder.utils.io import atomic_write_bytes
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")  # keeps legends placed outside the axes
     pyplot().close(fig)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def legend_outside(ax: Any, **kwargs: Any) -> Any:
+    """A legend to the right of the axes, so it never covers bars or curves (``save_png`` keeps it in frame)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                     fontsize=8, frameon=False, **kwargs)
