@@ -80,6 +80,22 @@ def test_letz_source_sets_languages_and_negatives(fixtures_dir: Path):
     assert rec.license == "CC BY 4.0" and "LETZ" in rec.attribution and rec.rows_read == 16
 
 
+def test_max_rows_keeps_a_seeded_subset_and_counts_it(fixtures_dir: Path):
+    from luxembedder.training.data import limit_rows, source_limits
+
+    cfg = _cfg(sources=[{"type": "letz", "subsets": ["WoT"], "max_rows": 4}])
+    sets = load_training_sets(cfg.all_sources, fixtures_dir)
+    full = list(zip(sets["letz:wot"].first, sets["letz:wot"].second, strict=True))
+    dropped = limit_rows(sets, source_limits(cfg.all_sources, sets), seed=13)
+    kept = list(zip(sets["letz:wot"].first, sets["letz:wot"].second, strict=True))
+    assert dropped == {"letz:wot": len(full) - 4} and len(kept) == 4 and set(kept) <= set(full)
+    rec = sets["letz:wot"].sources[0]
+    assert rec.rows_kept == 4 and rec.dropped_max_rows == len(full) - 4
+    again = load_training_sets(cfg.all_sources, fixtures_dir)
+    limit_rows(again, source_limits(cfg.all_sources, again), seed=13)
+    assert again["letz:wot"].first == sets["letz:wot"].first  # the same seed gives the same subset
+
+
 def test_builtin_source_without_data_dir_is_a_clear_error():
     with pytest.raises(ConfigError, match="data directory"):
         load_training_sets(_cfg(sources=[{"type": "ntrex"}]).all_sources, None)

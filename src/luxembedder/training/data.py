@@ -54,6 +54,7 @@ class SourceRecord:
     dropped_low_score: int = 0
     dropped_duplicate: int = 0
     dropped_leakage: int = 0
+    dropped_max_rows: int = 0
     source: str = "pairs"
     license: str | None = None
     attribution: str | None = None
@@ -340,6 +341,9 @@ def limit_rows(sets: dict[str, PairSet], limits: dict[str, int | None], seed: in
         kept = ps.subset(sorted(order[:k]))
         dropped[name] = len(ps) - k
         ps.first, ps.second, ps.negatives = kept.first, kept.second, kept.negatives
+        if ps.sources:  # as for leakage drops, counted on the set's first file
+            ps.sources[0].dropped_max_rows += dropped[name]
+            ps.sources[0].rows_kept -= dropped[name]
     return dropped
 
 
