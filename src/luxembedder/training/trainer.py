@@ -230,7 +230,7 @@ def add_distillation_datasets(config: TrainConfig, data: PreparedData, settings:
                     time.perf_counter() - t0, teacher.name, teacher.hits, teacher.misses)
 
 
-def dataset_losses(config: TrainConfig, data: PreparedData, model: Any, contrastive: Any) -> dict[str, Any]:
+def dataset_losses(data: PreparedData, model: Any, contrastive: Any) -> dict[str, Any]:
     """One loss per training dataset: the contrastive loss or MSE (distillation), times the source's weight."""
     from sentence_transformers.sentence_transformer.losses import MSELoss
 
@@ -403,7 +403,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     loss = build_loss(config, model, settings)
     if data.distill:
         add_distillation_datasets(config, data, settings)
-    losses = dataset_losses(config, data, model, loss)
+    losses = dataset_losses(data, model, loss)
     prompt = model.prompts.get(model.default_prompt_name) if model.default_prompt_name else None
     evaluator = build_evaluator(data.dev, config.batch_size)
 
