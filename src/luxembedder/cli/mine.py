@@ -60,6 +60,10 @@ def register(app: typer.Typer) -> None:
         columns: str | None = typer.Option(None, "--columns", help="Column preset: default or rtl."),
         allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 even when no pair is mined "
                                          "(otherwise: a warning naming the cause and exit code 3)."),
+        backend: str | None = typer.Option(None, "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
+        engine: str | None = typer.Option(None, "--engine", help="local or ray (see docs/scaling.md)."),
+        ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "
+                                               "start a local Ray)."),
     ) -> None:
         """Mine parallel sentence pairs from multilingual news articles (LuxAlign)."""
         from luxembedder.errors import ConfigError
@@ -78,6 +82,13 @@ def register(app: typer.Typer) -> None:
             data["scoring"]["method"] = scoring
         if columns:
             data["input"]["column_preset"] = columns
+        if backend:
+            data["embedding"]["backend"] = backend
+        if engine:
+            data["execution"]["engine"] = engine
+        if ray_address:
+            data["execution"]["ray_address"] = ray_address
+            data["execution"]["engine"] = "ray"
         start, end = _parse_shard(shard)
         if shard:
             data["shard"] = {"start": start, "end": end}
