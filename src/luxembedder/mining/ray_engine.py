@@ -53,6 +53,8 @@ def require_ray() -> Any:
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     """Connect to ``address`` (``auto`` or ``HOST:PORT``) or start a local Ray; True when started here."""
     ray = require_ray()
+    if address and address != "auto":
+        _check_reachable(address)
     if ray.is_initialized():
         return False
     env = {"env_vars": {k: v for k, v in os.environ.items() if k in ("PYTHONPATH", "LUXEMBEDDER_HOME",
@@ -70,6 +72,21 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
              log_to_driver=False)
     logger.info("started a local Ray with %d CPUs", n)
     return True
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A clear error at once when ``HOST:PORT`` refuses connections (Ray itself retries for a minute)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            pass
+    except ValueError:
+        raise ConfigError(f"--ray-address '{address}': expected auto or HOST:PORT") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Ray cluster at '{address}' ({exc.strerror or exc}). Start one with "
+                          "`ray start --head` on that machine, or omit --ray-address to run a local Ray.") from None
 
 
 # ------------------------------------------------------------------------------------- sharded scoring
@@ -115,13 +132,16 @@ def shard_window_knn(se: np.ndarray, s_days: np.ndarray, te: np.ndarray, t_days:
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Window kNN means of the shard's wanted sentences: ``(s_rows, knn_s, t_rows, knn_t)``.
 
-    Reads only the ±2N-day context of the shard (day-sorted sentences: contiguous slices) and runs
-    :func:`window_knn_means` there with the whole run's ``plan``: the values of the sentences whose
-    candidates lie in the shard come from exactly the products the whole run computes for them.
+    Reads only the context the shard's values depend on (day-sorted sentences: contiguous slices): the
+    targets within ±N days of its source days and the sources within ±N days of its wanted targets' days
+    (at most the ±2N-day padding ``--shard`` uses), and runs :func:`window_knn_means` there with the whole
+    run's ``plan``, so each value comes from exactly the products the whole run computes for it.
     """
-    lo_d, hi_d = shard.d0 - 2 * window, shard.d1 + 2 * window
-    s0, s1 = np.searchsorted(s_days, [lo_d, hi_d + 1])
-    t0, t1 = np.searchsorted(t_days, [lo_d, hi_d + 1])
+    t_need_days = t_days[need_t]
+    t_lo = int(t_need_days.min()) if len(t_need_days) else shard.d0
+    t_hi = int(t_need_days.max()) if len(t_need_days) else shard.d1
+    s0, s1 = np.searchsorted(s_days, [min(shard.d0, t_lo - window), max(shard.d1, t_hi + window) + 1])
+    t0, t1 = np.searchsorted(t_days, [min(shard.d0 - window, t_lo), max(shard.d1 + window, t_hi) + 1])
     ks, kt = window_knn_means(se[s0:s1], s_days[s0:s1], te[t0:t1], t_days[t0:t1], window, k,
                               need_s[s0:s1], need_t[t0:t1], plan=plan)  # type: ignore[arg-type]
     rs, rt = np.flatnonzero(need_s[s0:s1]), np.flatnonzero(need_t[t0:t1])

@@ -71,15 +71,18 @@ def _threads(threads: int | None):
 
     @contextlib.contextmanager
     def limited():
-        import torch
+        import sys
 
-        before = torch.get_num_threads()
-        torch.set_num_threads(int(threads))
+        torch = sys.modules.get("torch")  # not imported here just for this (a Ray worker may never need it)
+        before = torch.get_num_threads() if torch is not None else None
+        if torch is not None:
+            torch.set_num_threads(int(threads))
         try:
             with threadpool_limits(limits=int(threads)):
                 yield
         finally:
-            torch.set_num_threads(before)
+            if torch is not None:
+                torch.set_num_threads(before)
 
     return limited()
 
