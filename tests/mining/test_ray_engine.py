@@ -126,3 +126,23 @@ def test_clear_errors(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
     with pytest.raises(ConfigError, match=r"luxembedder\[ray\]"):
         init_ray()
+
+
+def test_embed_engine_ray_sharded_and_resumable(ray_cluster, tiny_model_dir, settings, tmp_path) -> None:
+    from luxembedder.embed import embed_file, load_parts
+
+    src = tmp_path / "texts.txt"
+    src.write_text("\n".join(f"Saz Nummer {i} op Lëtzebuergesch, {'laang ' * (i % 5)}." for i in range(23)) + "\n",
+                   encoding="utf-8")
+    out = embed_file(tiny_model_dir, src, tmp_path / "emb", engine="ray", shard_rows=10, settings=settings)
+    assert sorted(p.name for p in out.glob("part-*.npy")) == ["part-00000.npy", "part-00001.npy", "part-00002.npy"]
+    ref = np.load(embed_file(tiny_model_dir, src, tmp_path / "ref.npy", settings=settings))
+    np.testing.assert_allclose(load_parts(out), ref, atol=1e-5)  # input order kept across parts
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.npy")}
+    (out / "part-00001.npy").unlink()  # an interrupted run: one part missing
+    embed_file(tiny_model_dir, src, out, engine="ray", shard_rows=10, settings=settings)
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("part-*.npy") if p.name != "part-00001.npy"} == \
+        {k: v for k, v in stamps.items() if k != "part-00001.npy"}  # finished parts are not redone
+    np.testing.assert_allclose(load_parts(out), ref, atol=1e-5)
+    with pytest.raises(ConfigError, match="another input/model/shard size"):
+        embed_file(tiny_model_dir, src, out, engine="ray", shard_rows=5, settings=settings)

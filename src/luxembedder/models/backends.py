@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
-EXPORT_VERSION = 1  # bump when the export recipe changes (part of the key)
+EXPORT_VERSION = 2  # bump when the export recipe changes (part of the key)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -130,7 +130,25 @@ def _export_fp32(model: Any, tmp: Path) -> list[str]:
         torch.onnx.export(_Net(hf.eval().float()), dummy, str(tmp / "model.onnx"), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
                           dynamo=False)
+    _fuse(tmp / "model.onnx", hf.config)
     return names
+
+
+def _fuse(path: Path, config: Any) -> bool:
+    """ONNX Runtime's transformer fusions (attention, layer norm, GELU; what optimum's O2 applies) in
+    place, for BERT-family encoders; the plain export is kept when the fusion does not apply."""
+    if getattr(config, "model_type", "") not in ("bert", "xlm-roberta", "roberta", "distilbert", "mpnet"):
+        return False
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        fused = optimize_model(str(path), model_type="bert", num_heads=int(config.num_attention_heads),
+                               hidden_size=int(config.hidden_size))
+        fused.save_model_to_file(str(path))
+    except Exception as exc:
+        logger.warning("ONNX transformer fusion skipped (%s: %s)", type(exc).__name__, exc)
+        return False
+    return True
 
 
 def ensure_export(model_dir: str | Path, backend: str, settings: Settings | None = None) -> Path:
@@ -149,8 +167,10 @@ def ensure_export(model_dir: str | Path, backend: str, settings: Settings | None
 
         logger.info("quantising %s to int8 into %s", fp32 / "model.onnx", target)
         with atomic_directory(target) as tmp:
+            import onnx
+
             quantize_dynamic(str(fp32 / "model.onnx"), str(tmp / "model.onnx"), weight_type=QuantType.QInt8,
-                             per_channel=True)
+                             per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
             meta = json.loads((fp32 / "export.json").read_text(encoding="utf-8"))
             atomic_write_json(tmp / "export.json", {**meta, "backend": backend, "created": now_iso(),
                                                     "quantization": "dynamic, int8 weights, per channel"})
