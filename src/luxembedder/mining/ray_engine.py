@@ -137,15 +137,22 @@ def shard_window_knn(se: np.ndarray, s_days: np.ndarray, te: np.ndarray, t_days:
     (at most the ±2N-day padding ``--shard`` uses), and runs :func:`window_knn_means` there with the whole
     run's ``plan``, so each value comes from exactly the products the whole run computes for it.
     """
+    s0, s1, t0, t1 = context_rows(s_days, t_days, window, need_t, shard)
+    ks, kt = window_knn_means(se[s0:s1], s_days[s0:s1], te[t0:t1], t_days[t0:t1], window, k,
+                              need_s[s0:s1], need_t[t0:t1], plan=plan)  # type: ignore[arg-type]
+    rs, rt = np.flatnonzero(need_s[s0:s1]), np.flatnonzero(need_t[t0:t1])
+    return rs + s0, ks[rs], rt + t0, kt[rt]
+
+
+def context_rows(s_days: np.ndarray, t_days: np.ndarray, window: int, need_t: np.ndarray, shard: Shard
+                 ) -> tuple[int, int, int, int]:
+    """``(s0, s1, t0, t1)``: the source and target sentence rows :func:`shard_window_knn` reads."""
     t_need_days = t_days[need_t]
     t_lo = int(t_need_days.min()) if len(t_need_days) else shard.d0
     t_hi = int(t_need_days.max()) if len(t_need_days) else shard.d1
     s0, s1 = np.searchsorted(s_days, [min(shard.d0, t_lo - window), max(shard.d1, t_hi + window) + 1])
     t0, t1 = np.searchsorted(t_days, [min(shard.d0 - window, t_lo), max(shard.d1 + window, t_hi) + 1])
-    ks, kt = window_knn_means(se[s0:s1], s_days[s0:s1], te[t0:t1], t_days[t0:t1], window, k,
-                              need_s[s0:s1], need_t[t0:t1], plan=plan)  # type: ignore[arg-type]
-    rs, rt = np.flatnonzero(need_s[s0:s1]), np.flatnonzero(need_t[t0:t1])
-    return rs + s0, ks[rs], rt + t0, kt[rt]
+    return int(s0), int(s1), int(t0), int(t1)
 
 
 def score_pair_sharded(se: np.ndarray, vs: Any, te: np.ndarray, vt: Any, a_s: np.ndarray, a_t: np.ndarray,
