@@ -71,6 +71,9 @@ def _embed_ray(model: str | Path, input_path: str | Path, texts: list[str], out:
     if out.suffix == ".npy":
         raise ConfigError(f"--engine ray writes a folder of parts; give a folder, not {out}")
     resolve_model(model, settings)  # fail here, not in every actor
+    from luxembedder.mining.ray_engine import prepare_backend
+
+    prepare_backend(str(model), backend, settings)
     manifest = {"input": str(Path(input_path).resolve()), "input_sha256": sha256_file(input_path),
                 "model": model_name(model, settings) + backend_suffix(backend), "rows": len(texts),
                 "shard_rows": shard_rows, "parts": (len(texts) + shard_rows - 1) // shard_rows}

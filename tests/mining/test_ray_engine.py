@@ -146,3 +146,16 @@ def test_embed_engine_ray_sharded_and_resumable(ray_cluster, tiny_model_dir, set
     np.testing.assert_allclose(load_parts(out), ref, atol=1e-5)
     with pytest.raises(ConfigError, match="another input/model/shard size"):
         embed_file(tiny_model_dir, src, out, engine="ray", shard_rows=5, settings=settings)
+
+
+def test_cli_unreachable_address_is_a_user_error(articles, tiny_model_dir, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from luxembedder.cli.main import app
+
+    res = CliRunner().invoke(app, ["mine", "--articles", str(articles), "--out", str(tmp_path / "r"),
+                                   "--model", str(tiny_model_dir), "--ray-address", "127.0.0.1:9",
+                                   "--backend", "onnx-int8"])
+    assert res.exit_code != 0
+    assert "cannot reach the Ray cluster at '127.0.0.1:9'" in str(res.exception or "") + res.output
+    assert not (tmp_path / "r" / "stages").exists()  # nothing ran

@@ -232,7 +232,12 @@ def mine(
     """
     cfg = config or MiningConfig()
     if executor is None and cfg.execution.engine == "ray":
+        from luxembedder.errors import DataError
         from luxembedder.mining.ray_engine import RayExecutor
+
+        for p in articles_paths:  # input errors first, before a cluster is started or reached
+            if not Path(p).is_file():
+                raise DataError("file not found", p)
 
         with RayExecutor(cfg.execution) as ray_executor:
             return mine(articles_paths, out_dir, cfg, settings, lenient, encoder, show_progress, ray_executor)

@@ -256,6 +256,18 @@ def ray_encode_chunks(chunks: list[list[str]], model: str, backend: str, batch_s
         yield int(row["chunk"]), np.load(io.BytesIO(row["npy"]))
 
 
+def prepare_backend(model: str, backend: str, settings: Any) -> None:
+    """Export an ONNX backend once in the driver, so the actors only load it (never export in parallel)."""
+    if backend == "torch":
+        return
+    from luxembedder.models.backends import ensure_export
+    from luxembedder.models.registry import resolve_model
+
+    resolved = resolve_model(model, settings)
+    if resolved.kind == "local":
+        ensure_export(resolved.location, backend, settings)
+
+
 # ------------------------------------------------------------------------------------------ executor
 
 class RayExecutor:
@@ -302,6 +314,7 @@ class RayExecutor:
         chunks = cached.plan_chunks(requests)
         if not chunks:
             return
+        prepare_backend(cfg.embedding.model, cfg.embedding.backend, settings)
         n = min(self.n_actors(), len(chunks))
         gpus = 1.0 if self._gpus() else 0.0
         logger.info("embedding %d texts in %d chunks on %d Ray actor(s)%s", sum(map(len, chunks)), len(chunks),
