@@ -5,8 +5,9 @@ pooling, normalisation all stay sentence-transformers' own) and replace only its
 network by an ONNX Runtime session, so an ONNX encoder is a drop-in :class:`~luxembedder.models.encoder.Encoder`.
 
 Export: the transformer network is exported once per model with ``torch.onnx.export`` into
-``<models home>/onnx/<content hash>/fp32/model.onnx``; ``onnx-int8`` adds a dynamically quantised copy
-(``onnxruntime.quantization.quantize_dynamic``, int8 weights, per-channel) in ``…/int8/model.onnx``. Each
+``<models home>/onnx/<content hash>/fp32/model.onnx``, with ONNX Runtime's transformer fusions; ``onnx-int8``
+is a dynamically quantised export (``onnxruntime.quantization.quantize_dynamic``, int8 weights, per channel,
+of the unfused graph) in ``…/int8/model.onnx``. Each
 folder is written atomically (temp folder, verified, renamed) and keyed by the SHA-256 of the model's
 weight and config files, so a fine-tuned model in the same folder gets a new export and two processes
 never see a half-written one.
@@ -87,18 +88,22 @@ def export_dir(model_dir: str | Path, backend: str, settings: Settings | None = 
     return settings.models_home / "onnx" / model_content_hash(model_dir)[:24] / kind
 
 
-def _verify(folder: Path) -> bool:
+RECIPES = {"onnx": "torch.onnx.export opset 17, eager attention, ORT transformer fusions",
+           "onnx-int8": "dynamic int8 quantisation (int8 weights, per channel) of the unfused export"}
+"""What each export is; an export made by another recipe is made again."""
+
+
+def _verify(folder: Path, backend: str) -> bool:
     meta = folder / "export.json"
     if not (folder / "model.onnx").is_file() or not meta.is_file():
         return False
     try:
-        json.loads(meta.read_text(encoding="utf-8"))
+        return json.loads(meta.read_text(encoding="utf-8")).get("recipe") == RECIPES[backend]
     except json.JSONDecodeError:
         return False
-    return True
 
 
-def _export_fp32(model: Any, tmp: Path) -> list[str]:
+def _export_fp32(model: Any, tmp: Path, fuse: bool = True) -> list[str]:
     """``torch.onnx.export`` of the transformer network of a loaded SentenceTransformer into ``tmp``."""
     import warnings
 
@@ -130,7 +135,8 @@ def _export_fp32(model: Any, tmp: Path) -> list[str]:
         torch.onnx.export(_Net(hf.eval().float()), dummy, str(tmp / "model.onnx"), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
                           dynamo=False)
-    _fuse(tmp / "model.onnx", hf.config)
+    if fuse:
+        _fuse(tmp / "model.onnx", hf.config)
     return names
 
 
@@ -159,32 +165,33 @@ def ensure_export(model_dir: str | Path, backend: str, settings: Settings | None
     require_onnxruntime()
     settings = settings or get_settings()
     target = export_dir(model_dir, backend, settings)
-    if _verify(target):
-        return target
-    if backend == "onnx-int8":
-        fp32 = ensure_export(model_dir, "onnx", settings)
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        logger.info("quantising %s to int8 into %s", fp32 / "model.onnx", target)
-        with atomic_directory(target) as tmp:
-            import onnx
-
-            quantize_dynamic(str(fp32 / "model.onnx"), str(tmp / "model.onnx"), weight_type=QuantType.QInt8,
-                             per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-            meta = json.loads((fp32 / "export.json").read_text(encoding="utf-8"))
-            atomic_write_json(tmp / "export.json", {**meta, "backend": backend, "created": now_iso(),
-                                                    "quantization": "dynamic, int8 weights, per channel"})
+    if _verify(target, backend):
         return target
     from sentence_transformers import SentenceTransformer
 
-    logger.info("exporting %s to ONNX into %s (once per model)", model_dir, target)
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True, trust_remote_code=False)
+    meta = {"backend": backend, "recipe": RECIPES[backend], "source": str(Path(model_dir).resolve()),
+            "content_sha256": model_content_hash(model_dir), "opset": 17, "created": now_iso(),
+            "export_version": EXPORT_VERSION}
+    logger.info("exporting %s to ONNX (%s) into %s (once per model)", model_dir, backend, target)
     with atomic_directory(target) as tmp:
-        names = _export_fp32(model, tmp)
-        atomic_write_json(tmp / "export.json", {"backend": backend, "source": str(Path(model_dir).resolve()),
-                                                "content_sha256": model_content_hash(model_dir),
-                                                "inputs": names, "opset": 17, "created": now_iso(),
-                                                "export_version": EXPORT_VERSION})
+        if backend == "onnx":
+            meta["inputs"] = _export_fp32(model, tmp)
+        else:
+            # int8 from the plain graph: ONNX Runtime's quantised fused attention (QAttention) was ~3x slower
+            # than the quantised plain graph on this CPU (benchmarks/encode_backends.py)
+            import onnx
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            plain = tmp / "plain"
+            plain.mkdir()
+            meta["inputs"] = _export_fp32(model, plain, fuse=False)
+            quantize_dynamic(str(plain / "model.onnx"), str(tmp / "model.onnx"), weight_type=QuantType.QInt8,
+                             per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            import shutil
+
+            shutil.rmtree(plain)
+        atomic_write_json(tmp / "export.json", meta)
     return target
 
 
