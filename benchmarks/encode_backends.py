@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads of torch and ONNX Runtime")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--slices", type=int, default=4)
-    ap.add_argument("--backends", default="torch,onnx,onnx-int8")
+    ap.add_argument("--backends", default="torch,onnx,onnx-int8", help="also: torch-bf16")
     ap.add_argument("--data-dir")
     ap.add_argument("--out")
     args = ap.parse_args(argv)
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from luxembedder.models.registry import load_encoder, resolve_model
     from luxembedder.settings import get_settings
     from luxembedder.utils.io import atomic_write_json
-    from luxembedder.utils.provenance import data_record, now_iso, versions
+    from luxembedder.utils.provenance import cpu_supports_bf16, data_record, now_iso, versions
 
     settings = get_settings(data_dir=args.data_dir)
     ltz, eng, paths = load_flores(settings.require_data_dir(), args.n)
@@ -51,11 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     location = resolve_model(args.model, settings).location
     export_s = {}
     for b in backends:
-        if b != "torch":
+        if b.startswith("onnx"):
             t0 = time.perf_counter()
             ensure_export(location, b, settings)
             export_s[b] = round(time.perf_counter() - t0, 1)
-    encoders = {b: load_encoder(args.model, settings, backend=b) for b in backends}
+    # torch-bf16: the torch backend in bf16 (--bf16), used only where the CPU has native bf16 (AMX / avx512_bf16)
+    encoders = {b: load_encoder(args.model, settings, backend="torch", bf16=True) if b == "torch-bf16" else
+                load_encoder(args.model, settings, backend=b) for b in backends}
     for enc in encoders.values():
         enc.encode(texts[: args.batch_size], batch_size=args.batch_size)  # warm-up
     order = np.random.default_rng(0).permutation(len(texts))  # slices mix languages and lengths alike
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     loads = [t["loadavg_1m"] for t in timings]
     result = {"benchmark": "encode_backends", "created": now_iso(), "model": args.model, "threads": args.threads,
               "batch_size": args.batch_size, "flores_lines": args.n, "export_seconds": export_s, "results": rows,
-              "timings": timings, "loadavg_1m_range": [min(loads), max(loads)], "cpu_count": os.cpu_count(),
+              "cpu_supports_bf16": cpu_supports_bf16(), "timings": timings, "loadavg_1m_range": [min(loads), max(loads)], "cpu_count": os.cpu_count(),
               "data": [data_record(p) for p in paths], "versions": versions()}
     if args.out:
         atomic_write_json(args.out, result)
