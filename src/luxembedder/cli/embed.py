@@ -22,13 +22,19 @@ def register(app: typer.Typer) -> None:
         skip_empty: bool = typer.Option(False, "--skip-empty", help="Skip empty lines instead of failing."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
         bf16: bool = typer.Option(False, "--bf16", help="bf16 weights when the CPU supports them natively."),
+        backend: str = typer.Option("torch", "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
+        engine: str = typer.Option("local", "--engine", help="local, or ray: OUTPUT is a folder of parts "
+                                   "(sharded, resumable)."),
+        ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "
+                                               "start a local Ray)."),
     ) -> None:
         """Embed every text of a file with a model; ends with "N sentences in T s (X/s)" (encoding time)."""
         from luxembedder.embedding import embed_file
 
         stats: dict[str, float] = {}
         out = embed_file(model, input, output, column=column, skip_empty=skip_empty, batch_size=batch_size,
-                         bf16=bf16, settings=settings_from(ctx), stats=stats)
+                         bf16=bf16, settings=settings_from(ctx), stats=stats, backend=backend, engine=engine,
+                         ray_address=ray_address)
         n, seconds = int(stats["sentences"]), stats["seconds"]
         typer.echo(str(out))
         typer.echo(f"{n:,} sentences in {seconds:.1f} s ({n / max(seconds, 1e-9):,.1f}/s)")

@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.json, report.md/html)."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
         bf16: bool = typer.Option(False, "--bf16", help="bf16 weights where the hardware supports it natively."),
+        backend: str = typer.Option("torch", "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
         force: bool = typer.Option(False, "--force", help="Recompute model × task pairs already in results.json."),
         config: Path | None = typer.Option(None, "--config", "-c", help="YAML with a SuiteConfig (templates, "
                                            "languages, LR settings...)."),
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
         cfg = SuiteConfig.from_yaml(config) if config else SuiteConfig()
         records = evaluate(model, task or None, out, settings_from(ctx), batch_size=batch_size, bf16=bf16,
-                           force=force, config=cfg, show_progress=True)
+                           backend=backend, force=force, config=cfg, show_progress=True)
         print_table(summary_rows(records), title=f"main scores (%) — {out / 'results.json'}",
                     columns=["model", "task", "subset", "protocol", "score [95% CI]", "n"])
         typer.echo(f"reports: {out / 'report.md'}  {out / 'report.html'}")

@@ -71,6 +71,10 @@ def register(app: typer.Typer) -> None:
                                          "(otherwise: a warning naming the cause and exit code 3)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Validate the config, every article row and the "
                                      "model, print the plan, create nothing."),
+        backend: str | None = typer.Option(None, "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
+        engine: str | None = typer.Option(None, "--engine", help="local or ray (see docs/scaling.md)."),
+        ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "
+                                               "start a local Ray)."),
     ) -> None:
         """Mine parallel sentence pairs from multilingual news articles (LuxAlign)."""
         from luxembedder.errors import ConfigError
@@ -89,6 +93,13 @@ def register(app: typer.Typer) -> None:
             data["scoring"]["method"] = plain(scoring)
         if columns:
             data["input"]["column_preset"] = plain(columns)
+        if backend:
+            data["embedding"]["backend"] = backend
+        if engine:
+            data["execution"]["engine"] = engine
+        if ray_address:
+            data["execution"]["ray_address"] = ray_address
+            data["execution"]["engine"] = "ray"
         start, end = _parse_shard(shard)
         if shard:
             data["shard"] = {"start": start, "end": end}

@@ -25,11 +25,11 @@ from luxembedder.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 
-def _as_encoder(model: Any, settings: Settings, bf16: bool) -> Encoder:
+def _as_encoder(model: Any, settings: Settings, bf16: bool, backend: str = "torch") -> Encoder:
     if isinstance(model, str | Path):
         from luxembedder.models.registry import load_encoder
 
-        return load_encoder(str(model), settings, bf16=bf16)
+        return load_encoder(str(model), settings, bf16=bf16, backend=backend)
     if isinstance(model, Encoder) and "batch_size" in inspect.signature(model.encode).parameters:
         return model
     if hasattr(model, "encode") or callable(model):
@@ -37,11 +37,12 @@ def _as_encoder(model: Any, settings: Settings, bf16: bool) -> Encoder:
     raise TypeError(f"cannot evaluate {model!r}: pass a model reference or an object with encode(texts)")
 
 
-def _model_name(model: Any, settings: Settings) -> str:
+def _model_name(model: Any, settings: Settings, backend: str = "torch") -> str:
     if isinstance(model, str | Path):
+        from luxembedder.models.backends import backend_suffix
         from luxembedder.models.registry import model_name
 
-        return model_name(str(model), settings)
+        return model_name(str(model), settings) + backend_suffix(backend)
     return getattr(model, "name", None) or type(model).__name__
 
 
@@ -56,6 +57,7 @@ def evaluate(
     config: SuiteConfig | None = None,
     show_progress: bool = False,
     cache_shard_size: int = 1024,
+    backend: str = "torch",
 ) -> list[ResultRecord]:
     """Evaluate every model on every task; returns all records in ``results.json`` (old and new).
 
@@ -63,6 +65,8 @@ def evaluate(
     ``encode(texts)``; ``tasks`` are names/specs (default: all built-in) or :class:`Task` objects.
     Embeddings are cached in ``<out>/cache`` in shards of ``cache_shard_size`` texts (the resume unit).
     Writes ``results.json``, ``report.md``, ``report.html``, ``charts/*.png`` and ``eval_config.yaml``.
+    ``backend`` (``torch``, ``onnx``, ``onnx-int8``) applies to model references; the results' model name
+    carries a ``+onnx`` / ``+onnx-int8`` suffix.
     """
     settings = settings or get_settings()
     config = config or SuiteConfig()
@@ -75,7 +79,7 @@ def evaluate(
     for task in task_objs:  # fail early on missing or malformed data, before any model is loaded
         task.ensure_loaded()
     for model in models:
-        name = _model_name(model, settings)
+        name = _model_name(model, settings, backend)
         done = {r.task for r in records if r.model == name}
         todo = [t for t in task_objs if force or t.name not in done]
         if not todo:
@@ -86,7 +90,7 @@ def evaluate(
         if skipped:
             logger.info("%s: skipping tasks already in results: %s", name, ", ".join(skipped))
         started = time.perf_counter()
-        encoder = CachedEncoder(_as_encoder(model, settings, bf16), out / "cache", shard_size=cache_shard_size)
+        encoder = CachedEncoder(_as_encoder(model, settings, bf16, backend), out / "cache", shard_size=cache_shard_size)
         texts = list(dict.fromkeys(t for task in todo for t in task.texts()))
         logger.info("%s: encoding %d unique texts for %d tasks (%d cached)", name, len(texts), len(todo),
                     len(encoder))

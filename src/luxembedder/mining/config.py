@@ -85,6 +85,9 @@ class EmbeddingConfig(BaseConfig):
     """Use sentence-transformers' multi-process pool (several CPU processes / GPUs) for large inputs."""
     devices: list[str] | None = None
     """Devices for the multi-process pool (e.g. ``[cuda:0, cuda:1]``); default: CPU processes."""
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    """Inference backend: ``onnx`` / ``onnx-int8`` run the network in ONNX Runtime (``luxembedder[onnx]``;
+    int8 embeddings differ slightly from fp32, so the cache keeps them apart)."""
 
 
 class MatchingConfig(BaseConfig):
@@ -184,6 +187,22 @@ class SourceConfig(BaseConfig):
     attribution: str | None = None
     """Credit line required by the licence (CC BY data)."""
     url: str | None = None
+class ExecutionConfig(BaseConfig):
+    """Where the pipeline runs. Not part of any stage fingerprint: both engines give identical pairs."""
+
+    engine: Literal["local", "ray"] = "local"
+    """``local``: this process. ``ray``: prepare, embedding (a Ray Data actor pool, one model per actor) and
+    per-date-shard scoring as Ray tasks (``luxembedder[ray]``; see docs/scaling.md)."""
+    ray_address: str | None = None
+    """``auto`` (a cluster started with ``ray start``), ``HOST:PORT``, or None: start a local Ray."""
+    num_cpus: int | None = Field(None, gt=0)
+    """CPUs of the local Ray started without an address (default: all of this machine's)."""
+    embed_actors: int | None = Field(None, gt=0)
+    """Embedding actors (one model each; default: one per GPU, else one per 2 CPUs, at least 1)."""
+    actor_threads: int = Field(1, gt=0)
+    """Intra-op threads of each CPU embedding actor."""
+    shard_days: int = Field(30, gt=0)
+    """Source days per scoring task (each task also reads the ±2N-day context of its shard)."""
 
 
 def _default_sentence_filters() -> Any:
@@ -209,6 +228,7 @@ class MiningConfig(BaseConfig):
     shard: ShardConfig = Field(default_factory=ShardConfig)
     source: SourceConfig = Field(default_factory=SourceConfig)
     """The articles' origin and licence, for the dataset card (not part of any stage fingerprint)."""
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     seed: int = 0
     histograms: bool = True
     """Write score histograms (PNG) per language pair."""

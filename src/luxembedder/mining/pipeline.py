@@ -155,10 +155,10 @@ def load_mining_encoder(cfg: MiningConfig, settings: Settings):
     """The configured encoder (registry ref or folder), optionally over a multi-process pool."""
     from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
 
-    if cfg.embedding.multi_process:
+    if cfg.embedding.multi_process and cfg.embedding.backend == "torch":
         return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
                            model_name(cfg.embedding.model, settings), cfg.embedding.devices)
-    return load_encoder(cfg.embedding.model, settings)
+    return load_encoder(cfg.embedding.model, settings, backend=cfg.embedding.backend)
 
 
 def article_texts(arts: dict[str, np.ndarray], rows: np.ndarray, max_chars: int) -> list[str]:
@@ -223,11 +223,31 @@ def mine(
     lenient: bool = False,
     encoder: Any = None,
     show_progress: bool = True,
+    executor: Any = None,
 ) -> MiningResult:
-    """Run (or resume) the pipeline; see the module docstring. ``encoder`` overrides the configured model."""
+    """Run (or resume) the pipeline; see the module docstring. ``encoder`` overrides the configured model.
+
+    ``config.execution.engine == "ray"`` (or an ``executor``, see :mod:`luxembedder.mining.ray_engine`) runs
+    prepare, embedding and scoring as Ray tasks; the stages, their files and the pairs are the same.
+    """
+    cfg = config or MiningConfig()
+    if executor is None and cfg.execution.engine == "ray":
+        from luxembedder.errors import DataError
+        from luxembedder.mining.ray_engine import RayExecutor
+
+        for p in articles_paths:  # input errors first, before a cluster is started or reached
+            if not Path(p).is_file():
+                raise DataError("file not found", p)
+
+        with RayExecutor(cfg.execution) as ray_executor:
+            return mine(articles_paths, out_dir, cfg, settings, lenient, encoder, show_progress, ray_executor)
+    return _mine(articles_paths, out_dir, cfg, settings, lenient, encoder, show_progress, executor)
+
+
+def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConfig, settings: Settings | None,
+          lenient: bool, encoder: Any, show_progress: bool, executor: Any) -> MiningResult:
     from luxembedder.errors import ConfigError, DataError
 
-    cfg = config or MiningConfig()
     settings = settings or get_settings()
     paths = [Path(p) for p in articles_paths]
     if not paths:
@@ -258,7 +278,8 @@ def mine(
     def build_prepare(tmp: Path) -> dict[str, Any]:
         from luxembedder.mining.stages import prepare_corpus
 
-        corpus = prepare_corpus(paths, cfg, lenient=lenient)
+        corpus = executor.prepare(paths, cfg, lenient) if executor is not None else \
+            prepare_corpus(paths, cfg, lenient=lenient)
         _write_parquet(tmp / "articles.parquet", corpus.articles)
         _write_parquet(tmp / "sentences.parquet", corpus.sentences)
         from luxembedder.utils.io import write_jsonl
@@ -280,19 +301,30 @@ def mine(
     def build_embed(tmp: Path) -> dict[str, Any]:
         from luxembedder.models.cache import CachedEncoder
 
-        enc = encoder if encoder is not None else load_mining_encoder(cfg, settings)
+        if encoder is not None:
+            enc = encoder
+        elif executor is not None:  # the executor fills the cache; the model is loaded here only on a miss
+            enc = _LazyEncoder(lambda: load_mining_encoder(cfg, settings), enc_name)
+        else:
+            enc = load_mining_encoder(cfg, settings)
         cached = CachedEncoder(enc, cfg.embedding.cache_dir or run_dir / "cache", shard_size=cfg.embedding.shard_size)
+        mean_articles = cfg.embedding.article_representation == "mean_sentences"
+        requests: dict[str, tuple[list[str], list[str] | None]] = {}
+        for lang, v in views.items():
+            requests[lang] = (sents["text"][v.sent_rows].astype(str).tolist(), None if mean_articles else
+                              article_texts(arts, v.art_rows, cfg.embedding.article_max_chars))
+        if executor is not None and encoder is None:
+            executor.embed(cached, [t for pair in requests.values() for t in pair if t], cfg, settings)
         try:
             shapes = {}
             for lang, v in views.items():
-                texts = sents["text"][v.sent_rows].astype(str).tolist()
+                texts, a_texts = requests[lang]
                 logger.info("embedding %d %s sentences", len(texts), lang)
                 s_emb = _encode(cached, texts, cfg, show_progress)
-                if cfg.embedding.article_representation == "mean_sentences":
+                if a_texts is None:
                     a_emb = mean_rows(s_emb, v.offsets)
                 else:
-                    a_emb = _encode(cached, article_texts(arts, v.art_rows, cfg.embedding.article_max_chars),
-                                    cfg, show_progress)
+                    a_emb = _encode(cached, a_texts, cfg, show_progress)
                 _save_npy(tmp / f"{lang}.sentences.npy", s_emb)
                 _save_npy(tmp / f"{lang}.articles.npy", a_emb)
                 shapes[lang] = {"sentences": list(s_emb.shape), "articles": list(a_emb.shape)}
@@ -345,6 +377,13 @@ def mine(
             m = _read_parquet(match_dir / f"{pair}.parquet")
             se = np.asarray(s_emb[sl], dtype=np.float32)
             te = np.asarray(s_emb[tl], dtype=np.float32)
+            if executor is not None and executor.can_score(cfg):
+                c = executor.score_pair(emb_dir, sl, tl, vs, vt, m["src"].astype(np.int64),
+                                        m["tgt"].astype(np.int64), cfg)
+                _write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
+                                                         "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
+                counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
+                continue
             c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
                                 m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
                                 knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads)
@@ -445,10 +484,28 @@ def _file_sig(p: Path) -> str:
     return sha256_file(p) if p.is_file() else "missing"
 
 
+class _LazyEncoder:
+    """An encoder loaded on first use (the Ray engine fills the cache; the driver rarely needs the model)."""
+
+    def __init__(self, load: Callable[[], Any], name: str) -> None:
+        self._load, self._enc, self.name = load, None, name
+
+    def encode(self, texts, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        if self._enc is None:
+            logger.info("loading %s in the driver for %d texts not in the cache", self.name, len(texts))
+            self._enc = self._load()
+        return self._enc.encode(texts, batch_size=batch_size, show_progress=show_progress)
+
+    def close(self) -> None:
+        if self._enc is not None and hasattr(self._enc, "close"):
+            self._enc.close()
+
+
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
+    from luxembedder.models.backends import backend_suffix
     from luxembedder.models.registry import model_name
 
-    return model_name(cfg.embedding.model, settings)
+    return model_name(cfg.embedding.model, settings) + backend_suffix(cfg.embedding.backend)
 
 
 def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: bool) -> np.ndarray:

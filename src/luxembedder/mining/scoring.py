@@ -71,15 +71,18 @@ def _threads(threads: int | None):
 
     @contextlib.contextmanager
     def limited():
-        import torch
+        import sys
 
-        before = torch.get_num_threads()
-        torch.set_num_threads(int(threads))
+        torch = sys.modules.get("torch")  # not imported here just for this (a Ray worker may never need it)
+        before = torch.get_num_threads() if torch is not None else None
+        if torch is not None:
+            torch.set_num_threads(int(threads))
         try:
             with threadpool_limits(limits=int(threads)):
                 yield
         finally:
-            torch.set_num_threads(before)
+            if torch is not None:
+                torch.set_num_threads(before)
 
     return limited()
 
@@ -330,6 +333,7 @@ def window_knn_means(
     need_tgt: np.ndarray | None = None,
     block_elements: int = 1 << 23,
     threads: int | None = None,
+    plan: Literal["shared", "separate"] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact window kNN means for both languages: ``(knn_src, knn_tgt)``, one value per sentence.
 
@@ -342,6 +346,8 @@ def window_knn_means(
     sentences, column top-k merged into a running top-k per target sentence), half the work of two
     separate searches; otherwise each direction searches only its wanted sentences. Day-sorted (e.g.
     memory-mapped) matrices are read in place; blocks hold at most about ``block_elements`` similarities.
+    ``plan`` forces one of the two (default: :func:`window_plan`'s choice); a date shard of a larger run
+    passes the plan of the whole run so that every value is computed by the same products.
     """
     src_emb, tgt_emb = _as_f32(src_emb), _as_f32(tgt_emb)
     n_s, n_t = src_emb.shape[0], tgt_emb.shape[0]
@@ -353,15 +359,11 @@ def window_knn_means(
         return out_s, out_t
     s_order, s_sd = _day_layout(src_days)
     t_order, t_sd = _day_layout(tgt_days)
-    # work of each plan, in similarity entries: window sizes seen from every source / target sentence
-    w_of_s = np.searchsorted(t_sd, s_sd + window_days, "right") - np.searchsorted(t_sd, s_sd - window_days, "left")
-    w_of_t = np.searchsorted(s_sd, t_sd + window_days, "right") - np.searchsorted(s_sd, t_sd - window_days, "left")
     ns_sorted = need_s if s_order is None else need_s[s_order]
     nt_sorted = need_t if t_order is None else need_t[t_order]
-    shared = int(w_of_s.sum())
-    separate = int(w_of_s[ns_sorted].sum()) + int(w_of_t[nt_sorted].sum())
+    plan = plan or window_plan(src_days, tgt_days, window_days, need_s, need_t)
     with _threads(threads):
-        if shared <= separate:
+        if plan == "shared":
             ks, kt = _window_topk(src_emb, s_order, s_sd, None, tgt_emb, t_order, t_sd, window_days, k,
                                   block_elements, both=True)
         else:
@@ -380,6 +382,24 @@ def window_knn_means(
     out_s[~need_s] = np.nan
     out_t[~need_t] = np.nan
     return out_s, out_t
+
+
+def window_plan(src_days: np.ndarray, tgt_days: np.ndarray, window_days: int, need_src: np.ndarray,
+                need_tgt: np.ndarray) -> Literal["shared", "separate"]:
+    """``shared`` (one product per source day serves both directions) when it computes no more
+    similarities than two separate searches of only the wanted sentences, else ``separate``."""
+    s_order, s_sd = _day_layout(src_days)
+    t_order, t_sd = _day_layout(tgt_days)
+    need_s = np.asarray(need_src, dtype=bool)
+    need_t = np.asarray(need_tgt, dtype=bool)
+    # work of each plan, in similarity entries: window sizes seen from every source / target sentence
+    w_of_s = np.searchsorted(t_sd, s_sd + window_days, "right") - np.searchsorted(t_sd, s_sd - window_days, "left")
+    w_of_t = np.searchsorted(s_sd, t_sd + window_days, "right") - np.searchsorted(s_sd, t_sd - window_days, "left")
+    ns_sorted = need_s if s_order is None else need_s[s_order]
+    nt_sorted = need_t if t_order is None else need_t[t_order]
+    shared = int(w_of_s.sum())
+    separate = int(w_of_s[ns_sorted].sum()) + int(w_of_t[nt_sorted].sum())
+    return "shared" if shared <= separate else "separate"
 
 
 def _window_topk(q_emb, q_order, q_sd, q_need, p_emb, p_order, p_sd, window, k, block_elements, both):

@@ -62,6 +62,32 @@ class CachedEncoder:
         digest = hashlib.blake2b("".join(keys).encode(), digest_size=8).hexdigest()
         atomic_write_bytes(self.dir / f"shard-{digest}.npz", buf.getvalue())
 
+    def plan_chunks(self, requests: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
+        """The ``(key, text)`` chunks that ``encode`` would pass to the encoder, one call per request in
+        order, given what is cached now: the same texts in the same chunks, so that another process can
+        encode them (e.g. a Ray actor) and :meth:`add` them with results identical to a local run."""
+        seen = set(self._index)
+        chunks: list[list[tuple[str, str]]] = []
+        for texts in requests:
+            missing: dict[str, str] = {}
+            for t in texts:
+                k = text_key(t)
+                if k not in seen and k not in missing:
+                    missing[k] = t
+            todo = list(missing.items())
+            chunks += [todo[s : s + self.shard_size] for s in range(0, len(todo), self.shard_size)]
+            seen.update(missing)
+        return chunks
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors computed elsewhere (one chunk of :meth:`plan_chunks`): index and one shard."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape[0] != len(keys):
+            raise RuntimeError(f"{len(keys)} keys but {vectors.shape[0]} vectors")
+        for k, v in zip(keys, vectors, strict=True):
+            self._index[k] = v
+        self._write_shard(list(keys), vectors)
+
     def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         keys = [text_key(t) for t in texts]
         missing: dict[str, str] = {}

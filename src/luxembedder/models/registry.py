@@ -277,13 +277,19 @@ def model_name(ref: str | Path, settings: Settings | None = None) -> str:
 
 
 def load_encoder(
-    ref: str | Path, settings: Settings | None = None, bf16: bool = False, device: str | None = None
+    ref: str | Path, settings: Settings | None = None, bf16: bool = False, device: str | None = None,
+    backend: str = "torch",
 ):
     """Load any reference as an :class:`~luxembedder.models.encoder.Encoder`.
 
     ``bf16=True`` is honoured only when the CPU (or a CUDA device) supports it natively; otherwise it is
-    ignored with a warning, never assumed.
+    ignored with a warning, never assumed. ``backend`` ``onnx`` / ``onnx-int8`` runs the network in ONNX
+    Runtime (:mod:`luxembedder.models.backends`; exported once per model into the models home); the
+    encoder's name then ends in ``+onnx`` / ``+onnx-int8`` so caches and results never mix backends.
     """
+    from luxembedder.models.backends import backend_suffix, check_backend
+
+    check_backend(backend)
     from luxembedder.models.encoder import SentenceTransformerEncoder
     from luxembedder.utils.provenance import cpu_supports_bf16
 
@@ -293,6 +299,15 @@ def load_encoder(
         from luxembedder.models.adapters import load_adapter
 
         return load_adapter(resolved.ref)
+    if backend != "torch":
+        if resolved.kind != "local":
+            raise ModelNotAvailableError(f"backend {backend} needs a local model folder; '{ref}' is {resolved.kind}")
+        if bf16:
+            logger.warning("bf16 is a torch option; ignored with backend %s", backend)
+        from luxembedder.models.backends import load_onnx_sentence_transformer
+
+        model = load_onnx_sentence_transformer(resolved.location, backend, settings)
+        return SentenceTransformerEncoder(model, name=model_name(ref, settings) + backend_suffix(backend))
     if bf16 and device in (None, "cpu") and not cpu_supports_bf16():
         logger.warning("bf16 requested but this CPU has no native bf16 support; using fp32")
         bf16 = False
