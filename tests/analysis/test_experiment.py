@@ -12,13 +12,13 @@ from luxembedder.analysis.experiment import (
     ExperimentConfig,
     ExperimentResult,
     block_bootstrap_cka,
-    bootstrap_seeds_items,
     condition_pairs,
     drop_leaked,
     run_experiment,
     select_ids,
 )
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.evaluation.stats import two_level_bootstrap
 from luxembedder.settings import get_settings
 
 
@@ -71,14 +71,14 @@ def test_leakage_drop_and_fail() -> None:
 def test_two_level_bootstrap() -> None:
     rng = np.random.default_rng(0)
     big = rng.normal(0.3, 1.0, size=(3, 800))
-    low, high, p = bootstrap_seeds_items(big, 1000, 0, 0.05)
+    low, high, p = two_level_bootstrap(big, 1000, 0, 0.05)
     assert low < 0.3 < high and p < 0.01
     null = rng.normal(0.0, 1.0, size=(3, 800))
-    assert bootstrap_seeds_items(null, 1000, 0, 0.05)[2] > 0.05
+    assert two_level_bootstrap(null, 1000, 0, 0.05)[2] > 0.05
     # one seed far off: the seed level widens the interval compared with items only
     spread = big + np.array([[0.0], [0.0], [-1.2]])
-    lo1, hi1, _ = bootstrap_seeds_items(spread, 1000, 0, 0.05)
-    lo2, hi2, _ = bootstrap_seeds_items(spread[:1].repeat(3, axis=0), 1000, 0, 0.05)
+    lo1, hi1, _ = two_level_bootstrap(spread, 1000, 0, 0.05)
+    lo2, hi2, _ = two_level_bootstrap(spread[:1].repeat(3, axis=0), 1000, 0, 0.05)
     assert hi1 - lo1 > hi2 - lo2
 
 

@@ -52,6 +52,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from luxembedder.config import BaseConfig
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.evaluation.stats import (
+    percentile_interval,
+    resampling_p,
+    two_level_bootstrap,
+)
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text, write_jsonl
 
@@ -408,31 +413,6 @@ def seed_stat(values: list[float]) -> Stat:
                 min=float(v.min()), max=float(v.max()), values=[float(x) for x in v])
 
 
-def _p_and_ci(boot: np.ndarray, alpha: float) -> tuple[float, float, float]:
-    """Percentile interval and two-sided p (+1-smoothed share of resamples on the other side of zero)."""
-    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    b = boot.size
-    p = 2.0 * min((float((boot <= 0).sum()) + 1) / (b + 1), (float((boot >= 0).sum()) + 1) / (b + 1))
-    return float(low), float(high), min(1.0, p)
-
-
-def bootstrap_seeds_items(diff: np.ndarray, n_boot: int, seed: int, alpha: float) -> tuple[float, float, float]:
-    """Two-level bootstrap of the mean of ``diff`` (seeds × items): ``(low, high, p_value)``.
-
-    Each resample draws seeds with replacement and items with replacement (one item draw shared by the
-    drawn seeds, since every seed is evaluated on the same items).
-    """
-    s, n = diff.shape
-    rng = np.random.default_rng(seed)
-    seed_idx = rng.integers(0, s, size=(n_boot, s))
-    item_idx = rng.integers(0, n, size=(n_boot, n))
-    means = np.empty((n_boot, s))
-    for start in range(0, n_boot, 256):  # chunks bound the (seeds × chunk × items) temporary
-        means[start:start + 256] = diff[:, item_idx[start:start + 256]].mean(axis=2).T
-    boot = np.take_along_axis(means, seed_idx, axis=1).mean(axis=1)
-    return _p_and_ci(boot, alpha)
-
-
 def _block_stats(x: np.ndarray, y: np.ndarray, blocks: int) -> dict[str, np.ndarray]:
     """Per-block sums needed to recompute centred cross products under block resampling."""
     x = np.asarray(x, dtype=np.float64)
@@ -552,12 +532,12 @@ def analyse(cfg: ExperimentConfig, base_metrics: dict[str, float], runs: dict[tu
                 per_seed = np.stack([boot_cache[(c, s)] - boot_cache[(cfg.control, s)] for s in cfg.seeds],
                                     axis=1)  # resamples × seeds
                 boot = np.take_along_axis(per_seed, seed_idx, axis=1).mean(axis=1)
-                low, high, p = _p_and_ci(boot, st.alpha)
+                low, high, p = (*percentile_interval(boot, st.alpha), resampling_p(boot))
                 method = f"two-level bootstrap: seeds × {blocks} sentence blocks, {st.cka_bootstrap} resamples"
             else:
                 diff = np.stack([runs[(c, s)]["arrays"][name] - runs[(cfg.control, s)]["arrays"][name]
                                  for s in cfg.seeds])
-                low, high, p = bootstrap_seeds_items(diff, st.bootstrap, st.seed, st.alpha)
+                low, high, p = two_level_bootstrap(diff, st.bootstrap, st.seed, st.alpha)
                 method = f"two-level bootstrap: seeds × sentences, {st.bootstrap} resamples"
             d = gains[c].mean - gains[cfg.control].mean
             tests.append(PairedTest(condition=c, control=cfg.control, diff=d, low=low, high=high, p_value=p,
@@ -587,7 +567,7 @@ def analyse(cfg: ExperimentConfig, base_metrics: dict[str, float], runs: dict[tu
                     np.stack([runs[(c, s)]["arrays"][f"{kind}/{r.language}"]
                               - runs[(cfg.control, s)]["arrays"][f"{kind}/{r.language}"] for s in cfg.seeds])
                     for r in sel], axis=1)
-                low, high, p = bootstrap_seeds_items(diff, st.bootstrap, st.seed, st.alpha)
+                low, high, p = two_level_bootstrap(diff, st.bootstrap, st.seed, st.alpha)
                 pooled[c] = {"diff": float(diff.mean()), "low": low, "high": high, "p_value": p,
                              "items": int(diff.shape[1])}
             summary[kind]["pooled_test_vs_control"] = pooled
@@ -713,7 +693,8 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
             "tatoeba": "top-1 cosine retrieval xx<->eng, mean of both directions, Tatoeba v1 (LASER)",
             "gain": "metric(model) - metric(base model); mean and sample sd across seeds",
             "test": "paired two-level bootstrap (seeds, then sentences / sentence blocks for CKA) of "
-                    "condition - control; two-sided p = 2 x share of resamples on the other side of 0",
+                    "condition - control; two-sided p = min(1, 2(k+1)/(B+1)), k of B resamples on the other "
+                    "side of 0 (luxembedder.evaluation.stats)",
             "flores_sentences": len(eval_data.flores["eng_Latn"]),
             "tatoeba_pairs": {k_: len(v[0]) for k_, v in eval_data.tatoeba.items()},
         },

@@ -1,5 +1,5 @@
 """Reports from result records: Markdown and HTML tables (models side by side, difference to the first
-model, 95% bootstrap intervals, paired-bootstrap significance) and bar charts as PNG; MTEB-format export."""
+model, 95% bootstrap intervals, paired significance by the one p-value convention of :mod:`.stats`) and bar charts as PNG; MTEB-format export."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from luxembedder.evaluation.metrics import paired_bootstrap
 from luxembedder.evaluation.results import ResultRecord
+from luxembedder.evaluation.stats import P_VALUE_CONVENTION, paired_test
 from luxembedder.utils.io import atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,7 @@ def _delta(base: ResultRecord | None, rec: ResultRecord, seed: int = 0) -> str:
     d = 100 * (rec.main_score - base.main_score)
     mark = ""
     if base.items is not None and rec.items is not None and len(base.items) == len(rec.items) and rec.items:
-        res = paired_bootstrap(base.items, rec.items, n=1000, seed=seed)
-        mark = "*" if res["low"] > 0 or res["high"] < 0 else ""
+        mark = "*" if paired_test(base.items, rec.items, n=1000, seed=seed).p_value < 0.05 else ""
     return f" ({d:+.1f}{mark})"
 
 
@@ -117,7 +116,7 @@ def write_reports(records: list[ResultRecord], out_dir: str | Path, title: str =
     tasks = list(_grouped(records))
     charts = {t: bar_chart(t, records, out / "charts" / f"{_safe(t)}.png") for t in tasks}
     intro = (f"Models: {', '.join(models)}. Scores in percent: main score [95% bootstrap CI] "
-             f"(difference to {models[0] if models else '-'} in points; * = paired bootstrap 95% CI excludes 0). "
+             f"(difference to {models[0] if models else '-'} in points; * = p < 0.05, {P_VALUE_CONVENTION}). "
              "Every row names its protocol.\n")
     md = [f"# {title}\n", intro]
     htm = [f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

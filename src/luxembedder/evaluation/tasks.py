@@ -26,6 +26,7 @@ from luxembedder.datasets import benchmarks as B
 from luxembedder.errors import ConfigError, DataError, MissingDataError
 from luxembedder.evaluation import metrics as M
 from luxembedder.evaluation.results import ResultRecord
+from luxembedder.evaluation.stats import bootstrap_ci
 from luxembedder.models.encoder import Encoder, encode_texts
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.provenance import now_iso, versions
@@ -143,7 +144,7 @@ class Task(ABC):
                 files_key: str | None = None, ci: bool = True) -> ResultRecord:
         items = np.asarray(items, dtype=np.float64)
         score = float(items.mean()) if main_score is None else float(main_score)
-        ci95 = M.bootstrap_ci(items, n=self.eval.bootstrap_samples, seed=self.eval.seed) if ci and items.size else None
+        ci95 = bootstrap_ci(items, n=self.eval.bootstrap_samples, seed=self.eval.seed) if ci and items.size else None
         return ResultRecord(
             model=encoder.name, task=self.name, subset=subset, protocol=protocol, main_metric=main_metric,
             main_score=min(1.0, max(0.0, score)), ci95=ci95, metrics=metrics, n=int(items.size),
