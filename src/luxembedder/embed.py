@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from luxembedder.settings import Settings
-from luxembedder.utils.io import atomic_write_bytes, read_texts
+from luxembedder.utils.io import atomic_write_npy, read_texts
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +31,6 @@ def embed_file(
     encoder = load_encoder(model, settings, bf16=bf16)
     logger.info("Encoding %d texts from %s with %s", len(texts), input_path, encoder.name)
     emb = encode_texts(encoder, texts, batch_size=batch_size, show_progress=True)
-    buf = io.BytesIO()
-    np.save(buf, emb.astype(np.float32))
-    out = atomic_write_bytes(output_path, buf.getvalue())
+    out = atomic_write_npy(output_path, emb.astype(np.float32))
     logger.info("Wrote %s %s", out, emb.shape)
     return out

@@ -9,7 +9,6 @@ Embeddings are cached per model and language in ``DIR/embeddings/``, so an inter
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
@@ -22,7 +21,7 @@ from pydantic import Field, field_validator
 from luxembedder.config import BaseConfig
 from luxembedder.errors import MissingDataError
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from luxembedder.utils.io import atomic_write_json, atomic_write_npz, atomic_write_text
 from luxembedder.utils.plotting import pyplot, save_png
 
 logger = logging.getLogger(__name__)
@@ -93,9 +92,7 @@ def _safe(name: str) -> str:
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_npz(path, arrays)
 
 
 def model_layer_embeddings(

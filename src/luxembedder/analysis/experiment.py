@@ -39,7 +39,6 @@ Design (:class:`ExperimentConfig`, ``configs/experiment.yaml``):
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import shutil
@@ -58,7 +57,15 @@ from luxembedder.evaluation.stats import (
     two_level_bootstrap,
 )
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text, write_jsonl
+from luxembedder.text.langcodes import to_iso639_3
+from luxembedder.text.normalize import match_key
+from luxembedder.utils.io import (
+    atomic_write_json,
+    atomic_write_npz,
+    atomic_write_text,
+    sha256_text,
+    write_jsonl,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +84,9 @@ def _default_train() -> dict[str, Any]:
             "freeze_embeddings": True, "max_seq_length": 96, "dev_fraction": 0.0, "logging_steps": 10}
 
 
-def ntrex_lang_code(flores: str) -> str:
-    return {"lb": "ltz", "en": "eng", "fr": "fra", "de": "deu", "nl": "nld"}[flores]
+def ntrex_lang_code(code: str) -> str:
+    """``lb`` -> ``ltz`` (:func:`luxembedder.text.langcodes.to_iso639_3`)."""
+    return to_iso639_3(code)
 
 
 class EvalSettings(BaseConfig):
@@ -252,9 +260,7 @@ class ExperimentResult(BaseModel):
 
 
 def _norm(text: str) -> str:
-    from luxembedder.training.data import normalize_for_match
-
-    return normalize_for_match(text)
+    return match_key(text)
 
 
 def leakage_texts(data_dir: Path, flores_langs: list[str]) -> tuple[set[str], list[Path]]:
@@ -394,9 +400,7 @@ def evaluate_model(ref: str | Path, data: EvalData, settings: Settings) -> tuple
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    buf = io.BytesIO()
-    np.savez(buf, **{k.replace("/", "__"): v for k, v in arrays.items()})
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_npz(path, {k.replace("/", "__"): v for k, v in arrays.items()})
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
@@ -777,7 +781,6 @@ def _train_function():
 
 
 def _ids_digest(ids: list[int]) -> str:
-    from luxembedder.utils.io import sha256_text
 
     return sha256_text(",".join(map(str, ids)))[:16]
 

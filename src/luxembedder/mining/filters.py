@@ -7,8 +7,6 @@ can count each filter's drops. Thresholds come from :class:`~luxembedder.mining.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from luxembedder.mining.scoring import best_per_group
+from luxembedder.text.normalize import match_key
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +88,7 @@ def exact_duplicates(texts_1: Sequence[str], texts_2: Sequence[str], score: np.n
     return FilterResult("exact_dedup", best_per_group(keys, score), "duplicate-pair")
 
 
-def normalize_text(text: str) -> str:
-    """NFKC, case-folded, whitespace collapsed, outer punctuation stripped: the leakage comparison key."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = re.sub(r"\s+", " ", t).strip()
-    return t.strip(" .,;:!?\"'«»„“”‚‘’()[]-–—")
+normalize_text = match_key  # the earlier name: the leakage comparison key (luxembedder.text.normalize)
 
 
 class LeakageIndex:

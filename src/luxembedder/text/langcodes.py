@@ -38,6 +38,9 @@ _CODES: dict[str, tuple[str, str]] = {
     "sc": ("srd", "srd_Latn"),
 }
 
+# ISO 639-2/B (bibliographic) spellings still met in file names -> ISO 639-1
+_ISO639_2B: dict[str, str] = {"fre": "fr", "ger": "de", "dut": "nl"}
+
 # Languages without an ISO 639-1 code: ISO 639-3 -> FLORES-200 code (Tatoeba v1 and FLORES evaluation sets).
 _ISO3_ONLY: dict[str, str] = {
     "gsw": "gsw_Latn", "nds": "nds_Latn", "hsb": "hsb_Latn", "dsb": "dsb_Latn", "swg": "swg_Latn",
@@ -68,6 +71,8 @@ def to_iso639_1(code: str) -> str:
     base = low.split("_")[0]
     if base in _CODES:
         return base
+    if base in _ISO639_2B:
+        return _ISO639_2B[base]
     for iso1, (iso3, flores) in _CODES.items():
         if low == flores.lower() or base == iso3:
             return iso1
