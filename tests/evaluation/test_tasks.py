@@ -199,7 +199,8 @@ def test_suite_config_from_yaml(tmp_path: Path, eval_settings_obj: Settings) -> 
 
 
 def test_registry_feeds_get_task_help_and_metadata_drives_records(eval_settings_obj: Settings) -> None:
-    assert T.available_tasks() == ["sib200-zeroshot", "sib200-transfer", "bitext-ltz", "paralux", "bitext-lrl"]
+    assert T.default_tasks() == ["sib200-zeroshot", "sib200-transfer", "bitext-ltz", "paralux", "bitext-lrl"]
+    assert T.available_tasks() == [*T.default_tasks(), "flores-bitext"]
     for name, cls in T.TASKS.items():
         assert cls.metadata.name == name and name in T.task_help()
         assert type(T.get_task(name, eval_settings_obj)) is cls

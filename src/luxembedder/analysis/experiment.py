@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -49,13 +50,23 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from luxembedder.analysis.alignment import check_flores_languages, default_cka_languages, load_flores
+from luxembedder.analysis.cka import linear_cka
 from luxembedder.config import BaseConfig
+from luxembedder.datasets.benchmarks import tatoeba_v1_paths
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.evaluation.metrics import retrieval_correct
+from luxembedder.evaluation.runner import evaluate as run_tasks
 from luxembedder.evaluation.stats import (
     percentile_interval,
     resampling_p,
     two_level_bootstrap,
 )
+from luxembedder.evaluation.tasks import BitextLrl, BitextLrlConfig, FloresBitext, FloresBitextConfig, Task
+from luxembedder.evaluation.tasks import EvalSettings as EvalTaskSettings
+from luxembedder.models.cache import CachedEncoder
+from luxembedder.models.encoder import encode_texts
+from luxembedder.models.registry import load_encoder
 from luxembedder.settings import Settings, get_settings
 from luxembedder.text.langcodes import to_iso639_3
 from luxembedder.text.normalize import match_key
@@ -73,8 +84,6 @@ Condition = Literal["lb-en", "lb-fr", "en-fr", "lb-en+lb-fr"]
 
 
 def _default_flores_languages() -> list[str]:
-    from luxembedder.analysis.alignment import default_cka_languages
-
     return [lang for lang in default_cka_languages() if lang != "eng_Latn"]
 
 
@@ -336,24 +345,29 @@ def drop_leaked(pairs: dict[str, list[tuple[int, str, str]]], banned: set[str], 
 
 
 class EvalData:
-    """The evaluation texts, loaded and checked once."""
+    """The evaluation texts and tasks, loaded and checked once. FLORES and Tatoeba are scored by the same tasks
+    and runner as ``luxembedder eval`` (``flores-bitext``, ``bitext-lrl``); CKA reads the FLORES embeddings
+    back from the runner's embedding cache."""
 
-    def __init__(self, data_dir: Path, cfg: EvalSettings) -> None:
-        from luxembedder.analysis.alignment import check_flores_languages, load_flores
-        from luxembedder.datasets.benchmarks import read_tatoeba_v1, tatoeba_v1_paths
-
+    def __init__(self, data_dir: Path, cfg: EvalSettings, settings: Settings | None = None) -> None:
         langs = list(dict.fromkeys([*cfg.flores_languages, *cfg.cka_references, "eng_Latn"]))
         self.flores_paths = check_flores_languages(data_dir, langs)
         self.flores = load_flores(data_dir, langs, cfg.flores_n)
         self.flores_languages = [lang for lang in cfg.flores_languages if lang != "eng_Latn"]
         self.cka_references = list(cfg.cka_references)
-        self.tatoeba: dict[str, tuple[list[str], list[str]]] = {}
-        self.tatoeba_paths: list[Path] = []
-        for lang in cfg.tatoeba_languages:
-            src, eng = read_tatoeba_v1(data_dir, lang)
-            n = cfg.tatoeba_max or len(src)
-            self.tatoeba[lang] = (src[:n], eng[:n])
-            self.tatoeba_paths.extend(tatoeba_v1_paths(data_dir, lang))
+        settings = settings or get_settings()
+        suite = EvalTaskSettings(seed=0, strict_data=False, keep_items=True)
+        self.flores_task = FloresBitext(settings, suite, FloresBitextConfig(
+            languages=self.flores_languages, pivot="eng_Latn", max_sentences=cfg.flores_n))
+        self.tatoeba_task = BitextLrl(settings, suite, BitextLrlConfig(
+            languages=list(cfg.tatoeba_languages), controls=[], max_pairs=cfg.tatoeba_max))
+        self.tasks: list[Task] = [self.flores_task] + ([self.tatoeba_task] if cfg.tatoeba_languages else [])
+        for task in self.tasks:
+            task.ensure_loaded()
+        self.tatoeba: dict[str, tuple[list[str], list[str]]] = {
+            lang: (s.src, s.tgt) for lang in cfg.tatoeba_languages
+            for s in [self.tatoeba_task.sets[self.tatoeba_task.subset_of(lang)]]} if cfg.tatoeba_languages else {}
+        self.tatoeba_paths = [p for lang in cfg.tatoeba_languages for p in tatoeba_v1_paths(data_dir, lang)]
         self.batch_size = cfg.batch_size
         self.max_seq_length = cfg.max_seq_length
         for p in [*self.flores_paths, *self.tatoeba_paths]:
@@ -364,38 +378,39 @@ class EvalData:
         return [*self.flores_paths, *self.tatoeba_paths]
 
 
-def evaluate_model(ref: str | Path, data: EvalData, settings: Settings) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Metrics (flat ``name -> value``) and per-item arrays (FLORES embeddings, per-sentence correctness)."""
-    from luxembedder.analysis.cka import linear_cka
-    from luxembedder.evaluation.metrics import retrieval_correct
-    from luxembedder.models.encoder import encode_texts
-    from luxembedder.models.registry import load_encoder
+def evaluate_model(ref: str | Path, data: EvalData, settings: Settings, out_dir: Path | None = None,
+                   name: str | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Metrics (flat ``name -> value``) and per-item arrays (FLORES embeddings, per-sentence correctness).
 
+    Retrieval runs through :func:`luxembedder.evaluation.runner.evaluate` (records, embedding cache and
+    ``results.json`` in ``out_dir``); CKA uses the FLORES embeddings from that cache.
+    """
     enc = load_encoder(ref, settings)
     if data.max_seq_length and hasattr(enc, "model"):
         enc.model.max_seq_length = data.max_seq_length
+    name = name or enc.name
+    enc.name = name
+    out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="luxembedder-exp-"))
+    records = run_tasks([enc], data.tasks, out_dir, settings, batch_size=data.batch_size, names=[name],
+                        force=True)
+    by_subset = {(r.task, r.subset): r for r in records if r.model == name}
     arrays: dict[str, np.ndarray] = {}
     metrics: dict[str, float] = {}
-    emb = {}
-    for lang, texts in data.flores.items():
-        t0 = time.perf_counter()
-        emb[lang] = encode_texts(enc, texts, batch_size=data.batch_size)
-        logger.info("%s: FLORES %s, %d sentences in %.1fs", enc.name, lang, len(texts), time.perf_counter() - t0)
+    cached = CachedEncoder(enc, out_dir / "cache")
+    emb = {lang: encode_texts(cached, texts, batch_size=data.batch_size) for lang, texts in data.flores.items()}
     for lang, e in emb.items():
         arrays[f"emb/{lang}"] = e
     for lang in data.flores_languages:
         for ref_lang in data.cka_references:
             if lang != ref_lang:
                 metrics[f"cka_{ref_lang.split('_')[0]}/{lang}"] = linear_cka(emb[lang], emb[ref_lang])
-        fwd, bwd = retrieval_correct(emb[lang], emb["eng_Latn"])
-        arrays[f"flores/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
-        metrics[f"flores/{lang}"] = float(arrays[f"flores/{lang}"].mean())
-    for lang, (src, eng) in data.tatoeba.items():
-        logger.info("%s: Tatoeba %s, %d pairs", enc.name, lang, len(src))
-        fwd, bwd = retrieval_correct(encode_texts(enc, src, batch_size=data.batch_size),
-                                     encode_texts(enc, eng, batch_size=data.batch_size), src, eng)
-        arrays[f"tatoeba/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
-        metrics[f"tatoeba/{lang}"] = float(arrays[f"tatoeba/{lang}"].mean())
+        rec = by_subset[(data.flores_task.name, data.flores_task.subset_of(lang))]
+        arrays[f"flores/{lang}"] = np.asarray(rec.items, dtype=np.float64)
+        metrics[f"flores/{lang}"] = float(rec.main_score)
+    for lang in data.tatoeba:
+        rec = by_subset[(data.tatoeba_task.name, data.tatoeba_task.subset_of(lang))]
+        arrays[f"tatoeba/{lang}"] = np.asarray(rec.items, dtype=np.float64)
+        metrics[f"tatoeba/{lang}"] = float(rec.main_score)
     return metrics, arrays
 
 
@@ -588,17 +603,41 @@ def _model_done(run_dir: Path) -> bool:
 def _evaluate_into(run_dir: Path, ref: str | Path, data: EvalData, settings: Settings,
                    extra: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
-    metrics, arrays = evaluate_model(ref, data, settings)
-    record = {**extra, "metrics": metrics, "eval_seconds": round(time.perf_counter() - t0, 1)}
+    metrics, arrays = evaluate_model(ref, data, settings, out_dir=run_dir / "eval", name=extra["model"])
+    record = {**extra, "metrics": metrics, "eval_seconds": round(time.perf_counter() - t0, 1),
+              "flores_protocol": FLORES_PROTOCOL}
     _save_npz(run_dir / "eval.npz", arrays)
     atomic_write_json(run_dir / "eval.json", record)  # written last: its presence marks the run done
     return record
 
 
-def _load_run(run_dir: Path) -> dict[str, Any]:
+FLORES_PROTOCOL = "text-match"
+"""FLORES retrieval protocol of ``eval.json`` files: a retrieval is correct when the retrieved text equals the
+gold text (as ``luxembedder eval``). Runs written before it (no ``flores_protocol``) scored by row index."""
+
+
+def _load_run(run_dir: Path, data: EvalData | None = None) -> dict[str, Any]:
+    """A finished unit; FLORES scores of a run stored with the earlier row-index protocol are recomputed by text
+    match from its stored FLORES embeddings (no model is loaded), so ``--report-only`` reports one protocol."""
     record = json.loads((run_dir / "eval.json").read_text(encoding="utf-8"))
     record["arrays"] = _load_npz(run_dir / "eval.npz")
+    if data is not None and record.get("flores_protocol") != FLORES_PROTOCOL:
+        upgrade_flores_protocol(record, data)
+        logger.info("%s: FLORES retrieval re-scored by text match from the stored embeddings", run_dir)
     return record
+
+
+def upgrade_flores_protocol(record: dict[str, Any], data: EvalData) -> None:
+    """Re-score ``flores/<lang>`` by text match from ``emb/<lang>`` and ``emb/eng_Latn`` (in place)."""
+    arrays, metrics = record["arrays"], record["metrics"]
+    pivot = data.flores["eng_Latn"]
+    for lang in data.flores_languages:
+        if f"emb/{lang}" not in arrays or "emb/eng_Latn" not in arrays:
+            raise DataError(f"stored run lacks the FLORES embeddings of {lang}: re-evaluate it", field="eval.npz")
+        fwd, bwd = retrieval_correct(arrays[f"emb/{lang}"], arrays["emb/eng_Latn"], data.flores[lang], pivot)
+        arrays[f"flores/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
+        metrics[f"flores/{lang}"] = float(arrays[f"flores/{lang}"].mean())
+    record["flores_protocol"] = FLORES_PROTOCOL
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
@@ -627,7 +666,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     ntrex = read_ntrex(data_dir, langs=("lb", "en", "fr"))
     train_langs = ["ltz_Latn", "eng_Latn", "fra_Latn"]
     banned, banned_files = leakage_texts(data_dir, train_langs)
-    eval_data = EvalData(data_dir, cfg.eval)
+    eval_data = EvalData(data_dir, cfg.eval, settings)
     base_name = model_name(cfg.base_model, settings)
 
     base_dir = out / "runs" / "base"
@@ -663,9 +702,9 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
         if not _model_done(run_dir):
             continue
         if seed is None:
-            base = _load_run(run_dir)
+            base = _load_run(run_dir, eval_data)
         else:
-            runs[(cond, seed)] = _load_run(run_dir)
+            runs[(cond, seed)] = _load_run(run_dir, eval_data)
 
     if base is None:
         raise ConfigError(f"{out}: the base model is not evaluated yet (another worker may be on it); "

@@ -18,7 +18,7 @@ from typing import Any
 
 from luxembedder.evaluation.report import write_reports
 from luxembedder.evaluation.results import ResultRecord, load_results, merge_results, save_results
-from luxembedder.evaluation.tasks import SuiteConfig, Task, available_tasks, get_task
+from luxembedder.evaluation.tasks import SuiteConfig, Task, default_tasks, get_task
 from luxembedder.models.adapters import CallableEncoder
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import Encoder, weights_fingerprint
@@ -109,7 +109,7 @@ def evaluate(
     config.save(out / "eval_config.yaml")
     results_path = out / "results.json"
     records = load_results(results_path) if results_path.is_file() else []
-    task_objs = [t if isinstance(t, Task) else get_task(t, settings, config) for t in (tasks or available_tasks())]
+    task_objs = [t if isinstance(t, Task) else get_task(t, settings, config) for t in (tasks or default_tasks())]
     for task in task_objs:  # fail early on missing or malformed data, before any model is loaded
         task.ensure_loaded()
     if names is not None and len(names) != len(models):

@@ -31,6 +31,7 @@ from luxembedder.evaluation.tasks.base import (
     task_class_for,
 )
 from luxembedder.evaluation.tasks.bitext import BitextLtz, BitextLtzConfig
+from luxembedder.evaluation.tasks.flores import FloresBitext, FloresBitextConfig
 from luxembedder.evaluation.tasks.paralux import TripletTask
 from luxembedder.evaluation.tasks.sib200 import (
     SIB_CATEGORIES,
@@ -71,6 +72,11 @@ def available_tasks() -> list[str]:
     return list(TASKS)
 
 
+def default_tasks() -> list[str]:
+    """The built-in tasks ``luxembedder eval`` runs when no task is named."""
+    return [name for name, cls in TASKS.items() if cls.in_default_suite]
+
+
 def user_task_syntax() -> list[str]:
     return [syntax for syntax, _ in USER_TASKS.values()]
 
@@ -96,10 +102,43 @@ def get_task(spec: str, settings: Settings | None = None, config: SuiteConfig | 
 
 
 __all__ = [
-    "BUILTIN_TASKS", "LANG_PATTERN", "SIB_CATEGORIES", "TASKS", "USER_TASKS", "BitextFileTask", "BitextLrl",
-    "BitextLrlConfig", "BitextLtz", "BitextLtzConfig", "BitextRetrievalTask", "BitextSet", "ClassificationFileTask",
-    "ClassificationTask", "DataFileSpec", "EvalSettings", "MtebSlot", "Sib200Transfer", "Sib200ZeroShot",
-    "SibTransferConfig", "SibZeroShotConfig", "SuiteConfig", "Task", "TaskMetadata", "TripletTask", "TripletsTask",
-    "ZeroShotClassificationTask", "available_tasks", "fit_predict", "get_task", "mteb_undersample", "register",
-    "register_user_task", "task_class_for", "task_help", "user_task_syntax",
+    "BUILTIN_TASKS",
+    "LANG_PATTERN",
+    "SIB_CATEGORIES",
+    "TASKS",
+    "USER_TASKS",
+    "BitextFileTask",
+    "BitextLrl",
+    "BitextLrlConfig",
+    "BitextLtz",
+    "BitextLtzConfig",
+    "BitextRetrievalTask",
+    "BitextSet",
+    "ClassificationFileTask",
+    "ClassificationTask",
+    "DataFileSpec",
+    "EvalSettings",
+    "FloresBitext",
+    "FloresBitextConfig",
+    "MtebSlot",
+    "Sib200Transfer",
+    "Sib200ZeroShot",
+    "SibTransferConfig",
+    "SibZeroShotConfig",
+    "SuiteConfig",
+    "Task",
+    "TaskMetadata",
+    "TripletTask",
+    "TripletsTask",
+    "ZeroShotClassificationTask",
+    "available_tasks",
+    "default_tasks",
+    "fit_predict",
+    "get_task",
+    "mteb_undersample",
+    "register",
+    "register_user_task",
+    "task_class_for",
+    "task_help",
+    "user_task_syntax",
 ]

@@ -152,6 +152,7 @@ class Task(ABC):
     metadata: ClassVar[TaskMetadata]
     config_key: ClassVar[str | None] = None  # the SuiteConfig section of a built-in task
     suite_order: ClassVar[int] = 100  # position in the default suite (registry order)
+    in_default_suite: ClassVar[bool] = True  # run when no task is named
     spec: str
     _file_name: str | None = None  # user-file tasks: set by load(), see ``name``
 

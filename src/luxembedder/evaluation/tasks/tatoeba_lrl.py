@@ -26,6 +26,7 @@ class BitextLrlConfig(BaseConfig):
         "gsw", "fry", "nds", "fao", "hsb", "dsb", "swg", "ast", "cym", "gla", "oci", "bre", "lat"])
     controls: list[str] = Field(default_factory=lambda: ["deu", "fra", "nld", "ita", "spa"])
     margin_k: int = Field(4, ge=1)
+    max_pairs: int | None = Field(None, ge=4, description="first N pairs per language (subset names say /firstN)")
 
 
 @register
@@ -51,12 +52,17 @@ class BitextLrl(BitextRetrievalTask):
         self.config = config or BitextLrlConfig()
         self.margin_k = self.config.margin_k
 
+    def subset_of(self, lang: str) -> str:
+        n = self.config.max_pairs
+        return f"tatoeba-v1:{lang}-eng" + (f"/first{n}" if n else "")
+
     def load_sets(self) -> dict[str, BitextSet]:
         d = self.data_dir()
         sets = {}
         for lang in [*self.config.languages, *self.config.controls]:
             src, eng = B.read_tatoeba_v1(d, lang, task=self.spec)
-            sets[f"tatoeba-v1:{lang}-eng"] = BitextSet(src, eng, lang, "eng", B.tatoeba_v1_paths(d, lang))
+            n = self.config.max_pairs
+            sets[self.subset_of(lang)] = BitextSet(src[:n], eng[:n], lang, "eng", B.tatoeba_v1_paths(d, lang))
         return sets
 
     def _evaluate(self, encoder: Encoder, batch_size: int) -> list[ResultRecord]:
@@ -80,9 +86,11 @@ class BitextLrl(BitextRetrievalTask):
     def mteb_scores(cls, record: ResultRecord) -> list[tuple[MtebSlot, dict[str, Any]]] | str:
         if record.subset.startswith("mean:"):
             return f"{record.task} / {record.subset}: a macro mean over languages has no MTEB slot"
+        if "/first" in record.subset:
+            return f"{record.task} / {record.subset}: a first-N subset of Tatoeba has no MTEB slot"
         entry = cls.mteb_entry(record)
         if entry is None:
             return f"{record.task} / {record.subset}: the record has no MTEB bitext metrics"
-        a, b = record.subset.split(":")[1].split("-")
+        a, b = record.subset.split(":")[1].split("/")[0].split("-")
         entry.update(hf_subset=f"{a}-{b}", languages=[mteb_language(a), mteb_language(b)])
         return [(MTEB_TATOEBA, entry)]
