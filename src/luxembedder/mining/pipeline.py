@@ -30,12 +30,8 @@ machine, copy the run directories to one place and call :func:`~luxembedder.mini
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +39,20 @@ from typing import Any
 import numpy as np
 
 from luxembedder.mining.config import MiningConfig
+from luxembedder.mining.matching import match_articles
+from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
+from luxembedder.mining.select import resolve_leakage_files, select_pairs
+from luxembedder.mining.store import PAIR_COLUMNS as PAIR_COLUMNS  # re-exported (the pair file columns)
+from luxembedder.mining.store import (
+    fingerprint,
+    read_parquet,
+    run_stage,
+    stage_meta,
+    write_embeddings,
+    write_parquet,
+)
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import (
-    atomic_directory,
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
@@ -53,10 +60,6 @@ from luxembedder.utils.io import (
 )
 
 logger = logging.getLogger(__name__)
-
-PAIR_COLUMNS = ("text_1", "text_2", "cos_sim", "margin", "article_id_1", "article_id_2", "sentence_id_1",
-                "sentence_id_2")
-
 
 @dataclass
 class MiningResult:
@@ -71,59 +74,12 @@ class MiningResult:
 
 # ------------------------------------------------------------------------------------------- helpers
 
-def _hash(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _stage_meta(stage_dir: Path) -> dict[str, Any] | None:
-    meta = stage_dir / "_stage.json"
-    if not meta.is_file():
-        return None
-    try:
-        return json.loads(meta.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
-
-
-def run_stage(run_dir: Path, name: str, fingerprint: str, build: Callable[[Path], dict[str, Any]],
-              activity: dict[str, list[str]]) -> tuple[Path, dict[str, Any]]:
-    """Run ``build(tmp_dir) -> info`` unless ``stages/<name>`` holds the same fingerprint; atomic."""
-    stage_dir = run_dir / "stages" / name
-    meta = _stage_meta(stage_dir)
-    if meta is not None and meta.get("fingerprint") == fingerprint:
-        logger.info("%-8s up to date (fingerprint %s), skipped", name, fingerprint)
-        activity["skipped"].append(name)
-        return stage_dir, meta.get("info", {})
-    t0 = time.perf_counter()
-    with atomic_directory(stage_dir) as tmp:
-        info = build(tmp)
-        info["seconds"] = round(time.perf_counter() - t0, 3)
-        atomic_write_json(tmp / "_stage.json", {"stage": name, "fingerprint": fingerprint, "info": info})
-    logger.info("%-8s done in %.1fs: %s", name, info["seconds"], info.get("summary", ""))
-    activity["run"].append(name)
-    return stage_dir, info
-
-
-def _write_parquet(path: Path, columns: dict[str, Any]) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    buf = io.BytesIO()
-    pq.write_table(pa.table(columns), buf)
-    return atomic_write_bytes(path, buf.getvalue())
-
-
-def _read_parquet(path: Path) -> dict[str, np.ndarray]:
-    import pyarrow.parquet as pq
-
-    t = pq.read_table(path)
-    return {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
-
-
-def _save_npy(path: Path, arr: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr, dtype=np.float32))
-    atomic_write_bytes(path, buf.getvalue())
+# the stage store (kept under their earlier names for callers of this module)
+_hash = fingerprint
+_stage_meta = stage_meta
+_write_parquet = write_parquet
+_read_parquet = read_parquet
+_save_npy = write_embeddings
 
 
 def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
@@ -214,6 +170,50 @@ def lang_view(arts: dict[str, np.ndarray], sents: dict[str, np.ndarray], lang: s
 
 
 # -------------------------------------------------------------------------------------------- pipeline
+
+def match_stage(tmp: Path, cfg: MiningConfig, views: dict[str, LangView], a_emb: dict[str, np.ndarray]
+                ) -> dict[str, Any]:
+    """Article matching per language pair into ``tmp/<pair>.parquet`` (a function of its inputs only)."""
+    counts = {}
+    for pair in cfg.pairs:
+        sl, tl = pair.split("-")
+        vs, vt = views[sl], views[tl]
+        src_idx = np.flatnonzero(vs.is_source)
+        m = match_articles(a_emb[sl][src_idx], vs.art_days[src_idx], a_emb[tl], vt.art_days,
+                           cfg.matching.window_days, cfg.matching.article_threshold,
+                           cfg.matching.mutual_best, cfg.matching.one_to_one)
+        src = src_idx[m.src]
+        write_parquet(tmp / f"{pair}.parquet", {
+            "src": src, "tgt": m.tgt, "cos": m.cos,
+            "article_id_1": vs.art_ids[src].tolist(), "article_id_2": vt.art_ids[m.tgt].tolist()})
+        counts[pair] = m.counts
+    return {"counts": counts, "summary": ", ".join(f"{p}: {c['matches']} matches" for p, c in counts.items())}
+
+
+def score_stage(tmp: Path, cfg: MiningConfig, views: dict[str, LangView], s_emb: dict[str, np.ndarray],
+                match_dir: Path) -> dict[str, Any]:
+    """Candidate sentence pairs (and their margin neighbours) of the matched articles into
+    ``tmp/<pair>.parquet`` (a function of its inputs only)."""
+    sc = cfg.scoring
+    need_margin = sc.compute_margin or sc.method == "margin"
+    counts = {}
+    for pair in cfg.pairs:
+        sl, tl = pair.split("-")
+        vs, vt = views[sl], views[tl]
+        m = read_parquet(match_dir / f"{pair}.parquet")
+        se = np.asarray(s_emb[sl], dtype=np.float32)
+        te = np.asarray(s_emb[tl], dtype=np.float32)
+        c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
+                            m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
+                            knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads)
+        if need_margin and sc.neighbour_pool == "window":
+            c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
+                                          sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe, threads=sc.threads)
+        write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
+                                                "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
+        counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
+    return {"counts": counts, "summary": ", ".join(f"{p}: {c['candidates']} candidates" for p, c in counts.items())}
+
 
 def mine(
     articles_paths: list[str | Path],
@@ -309,25 +309,8 @@ def mine(
     # ---- match ---------------------------------------------------------------------------------
     fp_match = _hash("match", fp_embed, cfg.section_hash("matching"))
 
-    def build_match(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.matching import match_articles
-
-        counts = {}
-        for pair in cfg.pairs:
-            sl, tl = pair.split("-")
-            vs, vt = views[sl], views[tl]
-            src_idx = np.flatnonzero(vs.is_source)
-            m = match_articles(a_emb[sl][src_idx], vs.art_days[src_idx], a_emb[tl], vt.art_days,
-                               cfg.matching.window_days, cfg.matching.article_threshold,
-                               cfg.matching.mutual_best, cfg.matching.one_to_one)
-            src = src_idx[m.src]
-            _write_parquet(tmp / f"{pair}.parquet", {
-                "src": src, "tgt": m.tgt, "cos": m.cos,
-                "article_id_1": vs.art_ids[src].tolist(), "article_id_2": vt.art_ids[m.tgt].tolist()})
-            counts[pair] = m.counts
-        return {"counts": counts, "summary": ", ".join(f"{p}: {c['matches']} matches" for p, c in counts.items())}
-
-    match_dir, match_info = run_stage(run_dir, "match", fp_match, build_match, activity)
+    match_dir, match_info = run_stage(run_dir, "match", fp_match,
+                                      lambda tmp: match_stage(tmp, cfg, views, a_emb), activity)
 
     # ---- score ---------------------------------------------------------------------------------
     sc = cfg.scoring
@@ -335,30 +318,8 @@ def mine(
     fp_score = _hash("score", fp_match, need_margin, sc.margin_k, sc.neighbour_pool, sc.index, sc.ivf_nlist,
                      sc.ivf_nprobe, sc.candidate_floor, cfg.matching.window_days)
 
-    def build_score(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
-
-        counts = {}
-        for pair in cfg.pairs:
-            sl, tl = pair.split("-")
-            vs, vt = views[sl], views[tl]
-            m = _read_parquet(match_dir / f"{pair}.parquet")
-            se = np.asarray(s_emb[sl], dtype=np.float32)
-            te = np.asarray(s_emb[tl], dtype=np.float32)
-            c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
-                                m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
-                                knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads)
-            if need_margin and sc.neighbour_pool == "window":
-                c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
-                                              sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe,
-                                              threads=sc.threads)
-            _write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
-                                                     "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
-            counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
-        return {"counts": counts,
-                "summary": ", ".join(f"{p}: {c['candidates']} candidates" for p, c in counts.items())}
-
-    score_dir, score_info = run_stage(run_dir, "score", fp_score, build_score, activity)
+    score_dir, score_info = run_stage(run_dir, "score", fp_score,
+                                      lambda tmp: score_stage(tmp, cfg, views, s_emb, match_dir), activity)
 
     # ---- select (decisions, filters, outputs) ---------------------------------------------------
     leak_files = resolve_leakage_files(cfg, settings)
@@ -368,8 +329,6 @@ def mine(
         (run_dir / "report.json").is_file()
 
     def build_select(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.select import select_pairs
-
         return select_pairs(run_dir, tmp, cfg, arts, sents, views, s_emb, match_dir, score_dir, leak_files)
 
     if not outputs_ok:
@@ -453,22 +412,6 @@ def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: boo
     from luxembedder.models.encoder import l2_normalize
 
     return l2_normalize(cached.encode(texts, batch_size=cfg.embedding.batch_size, show_progress=show_progress))
-
-
-def resolve_leakage_files(cfg: MiningConfig, settings: Settings) -> list[Path]:
-    """Leakage lists: the configured files, or the ParaLux sentence list of the data directory if present."""
-    files = list(cfg.filters.leakage_files) if cfg.filters.leakage_files is not None else []
-    if cfg.filters.leakage_files is None and settings.data_dir is not None:
-        default = settings.data_dir / "paralux_texts" / "benchmark_texts.txt"
-        if default.is_file():
-            files.append(default)
-    files += list(cfg.filters.extra_eval_files)
-    from luxembedder.errors import MissingDataError
-
-    for f in files:
-        if not Path(f).is_file():
-            raise MissingDataError(f"leakage file not found: {f}")
-    return [Path(f) for f in files]
 
 
 def build_report(run_dir: Path, cfg: MiningConfig, inputs: list[dict[str, Any]], info: dict[str, Any],
