@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from luxembedder.models.encoder import encode_texts
+from luxembedder.models.registry import load_encoder
 from luxembedder.settings import Settings
 from luxembedder.utils.io import atomic_write_npy, read_texts
 
@@ -24,8 +26,6 @@ def embed_file(
     settings: Settings | None = None,
 ) -> Path:
     """Read texts (see :func:`luxembedder.utils.io.read_texts`), encode, write a float32 ``.npy`` atomically."""
-    from luxembedder.models.encoder import encode_texts
-    from luxembedder.models.registry import load_encoder
 
     texts = read_texts(input_path, column=column, skip_empty=skip_empty)
     encoder = load_encoder(model, settings, bf16=bf16)

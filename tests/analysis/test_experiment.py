@@ -131,6 +131,7 @@ def test_runner_on_tiny_model(tiny_model_dir: Path, data_dir: Path, tmp_path: Pa
         return corpus
 
     monkeypatch.setattr(ntrex_mod, "read_ntrex", leaky)
+    monkeypatch.setattr("luxembedder.analysis.experiment.read_ntrex", leaky)  # imported at module level there
     settings = get_settings(data_dir=data_dir)
     out = tmp_path / "exp"
     result = run_experiment(cfg, out, settings)

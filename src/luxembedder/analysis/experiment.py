@@ -53,7 +53,15 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from luxembedder.analysis.alignment import check_flores_languages, default_cka_languages, load_flores
 from luxembedder.analysis.cka import linear_cka
 from luxembedder.config import BaseConfig
-from luxembedder.datasets.benchmarks import tatoeba_v1_paths
+from luxembedder.datasets.benchmarks import (
+    data_provenance,
+    flores_path,
+    read_flores,
+    read_sib200,
+    sib200_path,
+    tatoeba_v1_paths,
+)
+from luxembedder.datasets.ntrex import read_ntrex
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.evaluation.metrics import retrieval_correct
 from luxembedder.evaluation.runner import evaluate as run_tasks
@@ -66,10 +74,11 @@ from luxembedder.evaluation.tasks import BitextLrl, BitextLrlConfig, FloresBitex
 from luxembedder.evaluation.tasks import EvalSettings as EvalTaskSettings
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import encode_texts
-from luxembedder.models.registry import load_encoder
+from luxembedder.models.registry import load_encoder, model_name
 from luxembedder.settings import Settings, get_settings
 from luxembedder.text.langcodes import to_iso639_3
 from luxembedder.text.normalize import match_key
+from luxembedder.training.config import TrainConfig
 from luxembedder.utils.io import (
     atomic_write_json,
     atomic_write_npz,
@@ -77,6 +86,8 @@ from luxembedder.utils.io import (
     sha256_text,
     write_jsonl,
 )
+from luxembedder.utils.plotting import pyplot, save_png
+from luxembedder.utils.provenance import now_iso, versions
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +181,6 @@ class ExperimentConfig(BaseConfig):
         return self
 
     def train_config(self, out: Path, pairs: list[dict[str, Any]], seed: int):
-        from luxembedder.training.config import TrainConfig
 
         data = {**self.train, "model": self.base_model, "pairs": pairs, "output_dir": str(out), "seed": seed}
         return TrainConfig.from_dict(data, source="experiment config [train]")
@@ -274,7 +284,6 @@ def _norm(text: str) -> str:
 
 def leakage_texts(data_dir: Path, flores_langs: list[str]) -> tuple[set[str], list[Path]]:
     """Normalised FLORES devtest and SIB-200 texts of ``flores_langs`` (the texts training must not see)."""
-    from luxembedder.datasets.benchmarks import flores_path, read_flores, read_sib200, sib200_path
 
     texts: set[str] = set()
     files: list[Path] = []
@@ -650,11 +659,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     each (condition, seed) is claimed with a ``.claim`` file holding the worker's pid (a dead worker's claim
     is taken over); ``reverse=True`` walks the units from the last, so two workers meet in the middle.
     """
-    from luxembedder.datasets.benchmarks import data_provenance
-    from luxembedder.datasets.ntrex import read_ntrex
-    from luxembedder.models.registry import model_name
     train = _train_function()
-    from luxembedder.utils.provenance import now_iso, versions
 
     settings = settings or get_settings()
     data_dir = settings.require_data_dir()
@@ -856,7 +861,6 @@ def render_markdown(result: ExperimentResult) -> str:
 
 def plot_gains(result: ExperimentResult, out: Path) -> list[Path]:
     """One bar chart per metric: gain over base per language and condition (error bars: sd over seeds)."""
-    from luxembedder.utils.plotting import pyplot, save_png
 
     plt = pyplot()
     paths = []

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 P_VALUE_CONVENTION = (
     "two-sided paired tests over the same items: exact McNemar (scipy.stats.binomtest) when every item is 0/1, "
@@ -30,6 +29,13 @@ P_VALUE_CONVENTION = (
 """The one p-value convention of the toolkit, printed beside every p-value and significance mark."""
 
 ArrayLike = Sequence[float] | np.ndarray
+
+
+def _sps():
+    """``scipy.stats``, imported on first use (about 1 s: kept out of CLI start-up)."""
+    from scipy import stats
+
+    return stats
 
 
 def _vector(values: ArrayLike) -> np.ndarray:
@@ -53,7 +59,7 @@ def bootstrap_ci(values: ArrayLike, n: int = 1000, seed: int = 0, alpha: float =
         return float("nan"), float("nan")
     if np.all(v == v[0]):
         return float(v[0]), float(v[0])
-    res = sps.bootstrap((v,), np.mean, n_resamples=n, confidence_level=1 - alpha, method="percentile",
+    res = _sps().bootstrap((v,), np.mean, n_resamples=n, confidence_level=1 - alpha, method="percentile",
                         rng=np.random.default_rng(seed), vectorized=True)
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
@@ -71,7 +77,7 @@ def mcnemar_exact(a: ArrayLike, b: ArrayLike) -> float:
     only_a = int(((x == 1) & (y == 0)).sum())
     if only_a + only_b == 0:
         return 1.0
-    return float(sps.binomtest(only_b, only_a + only_b, 0.5, alternative="two-sided").pvalue)
+    return float(_sps().binomtest(only_b, only_a + only_b, 0.5, alternative="two-sided").pvalue)
 
 
 def sign_flip_test(a: ArrayLike, b: ArrayLike, n: int = 10000, seed: int = 0) -> float:
@@ -80,7 +86,7 @@ def sign_flip_test(a: ArrayLike, b: ArrayLike, n: int = 10000, seed: int = 0) ->
     d = y - x
     if d.size == 0 or not np.any(d):
         return 1.0
-    res = sps.permutation_test((d,), lambda z, axis: np.mean(z, axis=axis), permutation_type="samples",
+    res = _sps().permutation_test((d,), lambda z, axis: np.mean(z, axis=axis), permutation_type="samples",
                                n_resamples=n, alternative="two-sided", vectorized=True,
                                rng=np.random.default_rng(seed))
     return float(min(1.0, res.pvalue))

@@ -18,8 +18,9 @@ from typing import Literal
 
 import numpy as np
 
-from luxembedder.mining.scoring import best_per_group
+from luxembedder.mining.scoring import best_per_group, candidate_pairs
 from luxembedder.text.normalize import match_key
+from luxembedder.utils.io import read_texts
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,6 @@ class LeakageIndex:
 
     def add_file(self, path: str | Path, column: str = "text") -> None:
         """Add the texts of a file (one per line for ``.txt``; the ``column`` of any other table format)."""
-        from luxembedder.utils.io import read_texts
 
         path = Path(path)
         if path.suffix.lower() == ".txt":
@@ -157,7 +157,6 @@ def paraphrase_candidates(
 
     Returns ``(i, j, cos)`` as global sentence indices, ordered by article then (i, j).
     """
-    from luxembedder.mining.scoring import candidate_pairs
 
     arts = np.flatnonzero(np.diff(offsets) >= 2)
     c = candidate_pairs(emb, offsets, emb, offsets, arts, arts, floor=min_cos)

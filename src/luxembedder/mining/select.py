@@ -31,6 +31,7 @@ from luxembedder.mining.scoring import Candidates, make_scorer
 from luxembedder.mining.store import PAIR_COLUMNS, py_value, read_parquet, write_parquet
 from luxembedder.settings import Settings
 from luxembedder.utils.io import atomic_directory, write_jsonl
+from luxembedder.utils.plotting import pyplot, save_png
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,6 @@ def pair_filter_steps(cfg: MiningConfig, t1: np.ndarray, t2: np.ndarray, score: 
 
 
 def _histogram(path: Path, pair: str, cos: np.ndarray, margin: np.ndarray, accepted: np.ndarray) -> None:
-    from luxembedder.utils.plotting import pyplot, save_png
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))

@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from luxembedder.utils.io import sha256_file
+
 _PACKAGES = (
     "luxembedder", "torch", "transformers", "sentence-transformers", "tokenizers", "numpy",
     "scikit-learn", "faiss-cpu", "datasets",
@@ -50,7 +52,6 @@ def now_iso() -> str:
 
 def data_record(path: str | Path) -> dict[str, Any]:
     """``{path, sha256, bytes}`` for one data file."""
-    from luxembedder.utils.io import sha256_file
 
     p = Path(path)
     return {"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
