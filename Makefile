@@ -24,6 +24,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/lint-imports  # the layers contract in pyproject.toml [tool.importlinter]
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -91,6 +91,8 @@ from luxembedder.utils.provenance import now_iso, versions
 
 logger = logging.getLogger(__name__)
 
+bootstrap_seeds_items = two_level_bootstrap  # the earlier name (benchmarks/quality_ablation.py); lives in evaluation.stats
+
 Condition = Literal["lb-en", "lb-fr", "en-fr", "lb-en+lb-fr"]
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from luxembedder.errors import ConfigError, DataError, MissingDataError
 from luxembedder.text.normalize import match_key
 from luxembedder.utils.io import atomic_write_json, sha256_file, write_jsonl
+from luxembedder.utils.provenance import versions
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +301,6 @@ def build_comparable_benchmark(
         "source": {k: {"path": str(p), "sha256": sha256_file(p)} for k, p in corpus.files.items()},
         "files": {"articles": "articles.jsonl", "gold": "gold.jsonl"},
     }
-    from luxembedder.utils.provenance import versions
 
     meta["versions"] = {k: v for k, v in versions().items() if k in ("python", "luxembedder", "numpy")}
     meta_path = atomic_write_json(out / "benchmark.json", meta)

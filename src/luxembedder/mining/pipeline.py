@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.errors import ConfigError, DataError
+from luxembedder.mining import stages
 from luxembedder.mining.config import MiningConfig
 from luxembedder.mining.matching import match_articles
 from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
@@ -51,13 +53,19 @@ from luxembedder.mining.store import (
     write_embeddings,
     write_parquet,
 )
+from luxembedder.models.cache import CachedEncoder
+from luxembedder.models.encoder import l2_normalize
+from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
     remove_stale_partials,
+    sha256_file,
+    write_jsonl,
 )
+from luxembedder.utils.provenance import data_record, now_iso, versions
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +91,6 @@ _save_npy = write_embeddings
 
 
 def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
-    from luxembedder.utils.provenance import data_record
 
     return [data_record(p) for p in paths]
 
@@ -109,7 +116,6 @@ class PoolEncoder:
 
 def load_mining_encoder(cfg: MiningConfig, settings: Settings):
     """The configured encoder (registry ref or folder), optionally over a multi-process pool."""
-    from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
 
     if cfg.embedding.multi_process:
         return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
@@ -225,7 +231,6 @@ def mine(
     show_progress: bool = True,
 ) -> MiningResult:
     """Run (or resume) the pipeline; see the module docstring. ``encoder`` overrides the configured model."""
-    from luxembedder.errors import ConfigError, DataError
 
     cfg = config or MiningConfig()
     settings = settings or get_settings()
@@ -256,12 +261,10 @@ def mine(
                        cfg.matching.window_days if (cfg.shard.start or cfg.shard.end) else None)
 
     def build_prepare(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.stages import prepare_corpus
 
-        corpus = prepare_corpus(paths, cfg, lenient=lenient)
+        corpus = stages.prepare_corpus(paths, cfg, lenient=lenient)
         _write_parquet(tmp / "articles.parquet", corpus.articles)
         _write_parquet(tmp / "sentences.parquet", corpus.sentences)
-        from luxembedder.utils.io import write_jsonl
 
         write_jsonl(tmp / "rejected.jsonl", corpus.rejected)
         return {"counts": corpus.counts, "summary": f"{len(corpus.articles['id'])} articles, "
@@ -278,7 +281,6 @@ def mine(
     fp_embed = _hash("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
 
     def build_embed(tmp: Path) -> dict[str, Any]:
-        from luxembedder.models.cache import CachedEncoder
 
         enc = encoder if encoder is not None else load_mining_encoder(cfg, settings)
         cached = CachedEncoder(enc, cfg.embedding.cache_dir or run_dir / "cache", shard_size=cfg.embedding.shard_size)
@@ -395,13 +397,11 @@ def empty_causes(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _file_sig(p: Path) -> str:
-    from luxembedder.utils.io import sha256_file
 
     return sha256_file(p) if p.is_file() else "missing"
 
 
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
-    from luxembedder.models.registry import model_name
 
     return model_name(cfg.embedding.model, settings)
 
@@ -409,7 +409,6 @@ def _model_name(cfg: MiningConfig, settings: Settings) -> str:
 def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: bool) -> np.ndarray:
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    from luxembedder.models.encoder import l2_normalize
 
     return l2_normalize(cached.encode(texts, batch_size=cfg.embedding.batch_size, show_progress=show_progress))
 
@@ -417,7 +416,6 @@ def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: boo
 def build_report(run_dir: Path, cfg: MiningConfig, inputs: list[dict[str, Any]], info: dict[str, Any],
                  lenient: bool, activity: dict[str, list[str]], leak_files: list[Path]) -> dict[str, Any]:
     """Assemble ``report.json`` and ``report.md`` from the stages' recorded counts."""
-    from luxembedder.utils.provenance import now_iso, versions
 
     sel = info["select"]
     report = {
