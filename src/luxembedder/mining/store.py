@@ -1,5 +1,5 @@
 """Stage outputs of a mining run: parquet tables and npy arrays, stage folders with fingerprints, and the
-pair columns every pair file has (shared by ``pairs/*.jsonl|parquet``, merged runs and training's readers).
+pair columns every pair file has (:mod:`luxembedder.datasets.pairs`, shared with training's readers).
 
 The pipeline, the select stage and ``merge-runs`` read and write through this module only, so they no
 longer import each other.
@@ -18,15 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.datasets.pairs import PAIR_COLUMNS as PAIR_COLUMNS  # re-exported
+from luxembedder.datasets.pairs import PAIR_TEXT_COLUMNS as PAIR_TEXT_COLUMNS
 from luxembedder.utils.io import atomic_directory, atomic_write_bytes, atomic_write_json, atomic_write_npy
 
 logger = logging.getLogger(__name__)
 
-PAIR_COLUMNS = ("text_1", "text_2", "cos_sim", "margin", "article_id_1", "article_id_2", "sentence_id_1",
-                "sentence_id_2")
-"""Columns of every mined pair file, in order (``text_1``/``text_2`` are what training reads)."""
-
-PAIR_TEXT_COLUMNS = ("text_1", "text_2")
 
 
 def fingerprint(*parts: Any) -> str:
