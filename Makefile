@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[baselines,crawl,dev,onnx,ray]"
+	$(BIN)/python -m pip install -q -e ".[baselines,crawl,dev,onnx,ray,test]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -24,6 +24,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/lint-imports  # the layers contract in pyproject.toml [tool.importlinter]
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

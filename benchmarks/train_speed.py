@@ -195,6 +195,7 @@ def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> st
     from luxembedder.errors import ConfigError
     from luxembedder.evaluation.compare import compare_models
     from luxembedder.evaluation.results import resolve_model_name
+    from luxembedder.evaluation.stats import P_VALUE_CONVENTION
 
     def resolve(folder: str) -> str | None:
         try:
@@ -232,12 +233,12 @@ def quality_markdown(epoch: dict[str, Any], records: list, reference: str) -> st
             for _, t, p in QUALITY_COLUMNS:
                 c = next((v for v in cmp if v["task"] == t and v["protocol"].startswith(p)), None)
                 out.append("–" if c is None or c["low"] is None else
-                           f"{c['diff']:+.1f} [{c['low']:+.1f}, {c['high']:+.1f}]" + ("*" if c["p_bootstrap"] < 0.05 else ""))
+                           f"{c['diff']:+.1f} [{c['low']:+.1f}, {c['high']:+.1f}]" + ("*" if c["p_value"] < 0.05 else ""))
             diffs.append(f"| {row['recipe']} | {opts.get('lr', 2e-5):g} | {row['seed']} | "
                          f"{'yes' if row['hard_negatives'] else 'no'} | " + " | ".join(out) + " |")
     dhead = ["recipe", "lr", "seed", "hard negatives", *(c[0] for c in QUALITY_COLUMNS)]
     return ("\n".join(lines) + f"\n\nPaired difference to `{reference}` (seed {ref_row['seed']}) on the same test "
-            "items, percentage points, 95% paired bootstrap; * p < 0.05:\n\n"
+            f"items, percentage points, 95% paired bootstrap; * p < 0.05 ({P_VALUE_CONVENTION}):\n\n"
             + "\n".join(["| " + " | ".join(dhead) + " |", "|" + "---|" * len(dhead), *diffs]) + "\n")
 
 

@@ -3,7 +3,6 @@ side of ``luxembedder embed``)."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, read_texts
+from luxembedder.utils.io import atomic_write_json, atomic_write_npy, read_texts
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +93,7 @@ def embed_file(
     emb = encode_texts(encoder, texts, batch_size=batch_size, show_progress=True)
     if stats is not None:
         stats.update(sentences=len(texts), seconds=time.perf_counter() - t0)
-    buf = io.BytesIO()
-    np.save(buf, emb.astype(np.float32))
-    out = atomic_write_bytes(output_path, buf.getvalue())
+    out = atomic_write_npy(output_path, emb.astype(np.float32))
     logger.info("Wrote %s %s", out, emb.shape)
     return out
 
@@ -137,9 +134,7 @@ def _embed_ray(model: str | Path, input_path: str | Path, texts: list[str], out:
             chunks = [texts[i * shard_rows:(i + 1) * shard_rows] for i in todo]
             for j, vecs in ray_encode_chunks(chunks, str(model), backend, batch_size, min(n, len(chunks)),
                                              gpus_per_actor=gpus, models_home=str(settings.models_home)):
-                buf = io.BytesIO()
-                np.save(buf, vecs)
-                atomic_write_bytes(out / f"part-{todo[j]:05d}.npy", buf.getvalue())
+                atomic_write_npy(out / f"part-{todo[j]:05d}.npy", np.asarray(vecs, dtype=np.float32))
         finally:
             if started:
                 ray.shutdown()

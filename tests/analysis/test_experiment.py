@@ -12,13 +12,13 @@ from luxembedder.analysis.experiment import (
     ExperimentConfig,
     ExperimentResult,
     block_bootstrap_cka,
-    bootstrap_seeds_items,
     condition_pairs,
     drop_leaked,
     run_experiment,
     select_ids,
 )
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.evaluation.stats import two_level_bootstrap
 from luxembedder.settings import get_settings
 
 
@@ -71,14 +71,14 @@ def test_leakage_drop_and_fail() -> None:
 def test_two_level_bootstrap() -> None:
     rng = np.random.default_rng(0)
     big = rng.normal(0.3, 1.0, size=(3, 800))
-    low, high, p = bootstrap_seeds_items(big, 1000, 0, 0.05)
+    low, high, p = two_level_bootstrap(big, 1000, 0, 0.05)
     assert low < 0.3 < high and p < 0.01
     null = rng.normal(0.0, 1.0, size=(3, 800))
-    assert bootstrap_seeds_items(null, 1000, 0, 0.05)[2] > 0.05
+    assert two_level_bootstrap(null, 1000, 0, 0.05)[2] > 0.05
     # one seed far off: the seed level widens the interval compared with items only
     spread = big + np.array([[0.0], [0.0], [-1.2]])
-    lo1, hi1, _ = bootstrap_seeds_items(spread, 1000, 0, 0.05)
-    lo2, hi2, _ = bootstrap_seeds_items(spread[:1].repeat(3, axis=0), 1000, 0, 0.05)
+    lo1, hi1, _ = two_level_bootstrap(spread, 1000, 0, 0.05)
+    lo2, hi2, _ = two_level_bootstrap(spread[:1].repeat(3, axis=0), 1000, 0, 0.05)
     assert hi1 - lo1 > hi2 - lo2
 
 
@@ -131,6 +131,7 @@ def test_runner_on_tiny_model(tiny_model_dir: Path, data_dir: Path, tmp_path: Pa
         return corpus
 
     monkeypatch.setattr(ntrex_mod, "read_ntrex", leaky)
+    monkeypatch.setattr("luxembedder.analysis.experiment.read_ntrex", leaky)  # imported at module level there
     settings = get_settings(data_dir=data_dir)
     out = tmp_path / "exp"
     result = run_experiment(cfg, out, settings)
@@ -156,6 +157,18 @@ def test_runner_on_tiny_model(tiny_model_dir: Path, data_dir: Path, tmp_path: Pa
     assert "| ltz_Latn |" in md and "verdict" in md
     assert list(out.glob("gains_*.png")) and (out / "experiment_config.yaml").is_file()
     assert not (out / "runs" / "en-fr" / "seed0" / "model").exists()  # keep_models is off
+
+    # retrieval went through the same runner and tasks as `luxembedder eval`: records with the eval protocol
+    from luxembedder.evaluation.results import load_results
+
+    base_run = out / "runs" / "base"
+    recs = {(r.task, r.subset): r for r in load_results(base_run / "eval" / "results.json")}
+    base_metrics = json.loads((base_run / "eval.json").read_text())["metrics"]
+    flores = recs[("flores-bitext", "flores:fao_Latn-eng_Latn/first16")]
+    assert flores.protocol == "top1-cosine-text-match/mean-both-directions"
+    assert base_metrics["flores/fao_Latn"] == flores.main_score
+    assert base_metrics["tatoeba/gsw"] == recs[("bitext-lrl", "tatoeba-v1:gsw-eng/first10")].main_score
+    assert "p = min(1, 2(k+1)/(B+1))" in doc["protocol"]["test"]
 
     # resumable: a second run trains nothing and reproduces the result
     caplog.set_level("INFO", logger="luxembedder.analysis.experiment")
@@ -238,3 +251,23 @@ def test_block_bootstrap_cka_gram_equals_features_on_uneven_blocks() -> None:
     w = rng.multinomial(6, np.full(6, 1 / 6), size=50)
     np.testing.assert_allclose(block_bootstrap_cka(x, y, w, 6, method="gram"),
                                block_bootstrap_cka(x, y, w, 6, method="features"), atol=1e-10)
+
+
+def test_runs_stored_with_row_index_flores_are_rescored_by_text_match() -> None:
+    """--report-only on runs from before the protocol change: FLORES from the stored embeddings, by text match."""
+    from types import SimpleNamespace
+
+    from luxembedder.analysis.experiment import upgrade_flores_protocol
+
+    e = np.eye(4, dtype=np.float32)
+    # szl-like: rows 1 and 2 are the same sentence (identical embeddings); English differs
+    src = ["a", "b", "b", "c"]
+    eng = ["A", "B1", "B2", "C"]
+    emb_src = e[[0, 1, 1, 2]]
+    emb_eng = e[[0, 1, 1, 2]] + 0.01 * e[[3, 3, 3, 3]] * np.array([[0], [0], [1], [0]])
+    data = SimpleNamespace(flores={"szl_Latn": src, "eng_Latn": eng}, flores_languages=["szl_Latn"])
+    record = {"metrics": {"flores/szl_Latn": 0.0}, "arrays": {"emb/szl_Latn": emb_src, "emb/eng_Latn": emb_eng}}
+    upgrade_flores_protocol(record, data)
+    # eng->szl: B2's nearest szl row is row 1 ("b"), the gold text of row 2 -> correct by text, wrong by row
+    assert record["arrays"]["flores/szl_Latn"].tolist() == [1.0, 1.0, 0.5, 1.0]
+    assert record["flores_protocol"] == "text-match" and record["metrics"]["flores/szl_Latn"] == 0.875

@@ -38,16 +38,17 @@ def test_paired_difference_interval_and_notes() -> None:
     assert set(rows) == {"t1", "t2", "t3", "t4"}  # t5: only one model has it
     t1 = rows["t1"]
     assert t1["diff"] == pytest.approx(10.0) and t1["model"] - t1["baseline"] == pytest.approx(10.0)
-    assert 0 < t1["low"] < 10 < t1["high"] and t1["p_bootstrap"] < 0.01 and t1["p_permutation"] < 0.01
+    assert 0 < t1["low"] < 10 < t1["high"] and t1["p_value"] < 0.01
     t2 = rows["t2"]
-    assert t2["diff"] == 0 and t2["low"] == t2["high"] == 0 and t2["p_bootstrap"] == 1.0
+    assert t2["diff"] == 0 and t2["low"] == t2["high"] == 0 and t2["p_value"] == 1.0
+    assert t1["test"] == t2["test"] == "exact McNemar"  # 0/1 items
     assert rows["t3"]["low"] is None and "per-item" in rows["t3"]["note"]
     assert rows["t4"]["low"] is None and "different items" in rows["t4"]["note"]
     # the paired interval is narrower than the one from two independent bootstraps would suggest
     paired_width = t1["high"] - t1["low"]
     assert paired_width < 8
     md = compare_markdown(list(rows.values()), "base", "new")
-    assert "+10.0 [" in md and "no per-item scores" in md
+    assert "+10.0 [" in md and "no per-item scores" in md and "McNemar" in md
 
 
 def test_unknown_model_task_or_nothing_shared() -> None:

@@ -93,31 +93,6 @@ def test_triplets_ties_are_wrong_and_groups() -> None:
                                 "": {"accuracy": 1.0, "n": 1}}
 
 
-def test_bootstrap_ci_brackets_mean_and_is_seeded() -> None:
-    v = np.r_[np.ones(120), np.zeros(84)]  # 204 items, acc 0.588
-    lo, hi = M.bootstrap_ci(v, n=1000, seed=3)
-    assert lo < v.mean() < hi
-    assert 0.09 < hi - lo < 0.16  # about ±6-7 points for n=204
-    assert (lo, hi) == M.bootstrap_ci(v, n=1000, seed=3)
-    assert M.bootstrap_ci(np.ones(10)) == (1.0, 1.0)
-
-
-def test_paired_tests() -> None:
-    rng = np.random.default_rng(0)
-    a = (rng.random(300) < 0.5).astype(float)
-    b = a.copy()
-    b[:60] = 1.0  # b is better on some items
-    res = M.paired_bootstrap(a, b, n=2000, seed=0)
-    assert res["diff"] == pytest.approx(b.mean() - a.mean())
-    assert res["low"] > 0 and res["p_value"] < 0.01
-    perm = M.permutation_test(a, b, n=2000, seed=0)
-    assert perm["p_value"] < 0.01
-    same = M.permutation_test(a, a, n=200, seed=0)
-    assert same["diff"] == 0 and same["p_value"] == 1.0
-    with pytest.raises(ValueError):
-        M.paired_bootstrap(a, b[:10])
-
-
 def test_bad_shapes() -> None:
     with pytest.raises(ValueError):
         M.retrieval_accuracy(np.ones((3, 2)), np.ones((2, 2)))

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from luxembedder.errors import DataError
-from luxembedder.evaluation.report import export_mteb, markdown_table
+from luxembedder.evaluation.mteb_export import export_mteb
+from luxembedder.evaluation.report import markdown_table
 from luxembedder.evaluation.results import (
     ResultRecord,
     load_results,
@@ -115,29 +116,67 @@ def test_runner_with_tiny_model_folder(tmp_path: Path, tiny_model_dir: Path, eva
     assert len(recs) == 1 and "@" in recs[0].model and recs[0].n == 3
 
 
-def test_export_mteb(tmp_path: Path) -> None:
-    recs = [ResultRecord.model_validate(_record(
-        model="org/m", task="sib200-transfer", subset="ltz_Latn:mteb-8shot",
+def mteb_records() -> list[ResultRecord]:
+    sib_metrics = {"accuracy": 0.5, "f1": 0.4, "f1_weighted": 0.45, "precision": 0.42, "precision_weighted": 0.47,
+                   "recall": 0.41, "recall_weighted": 0.5}
+    return [ResultRecord.model_validate(_record(
+        model="org/m@0123abcd", task="sib200-transfer", subset="ltz_Latn:mteb-8shot",
         protocol="mteb-SIB200Classification(8/label,10 repeats,max_iter=100)/mean-accuracy",
-        metrics={"accuracy": 0.5, "f1": 0.4, "scores_per_experiment": [{"accuracy": 0.5, "f1": 0.4}]})),
+        metrics={**sib_metrics, "scores_per_experiment": [sib_metrics]})),
         ResultRecord.model_validate(_record(
-            model="org/m", task="bitext-lrl", subset="tatoeba-v1:gsw-eng", main_score=0.6,
+            model="org/m@0123abcd", task="sib200-transfer", subset="eng_Latn->ltz_Latn", metrics=sib_metrics)),
+        ResultRecord.model_validate(_record(
+            model="org/m@0123abcd", task="bitext-lrl", subset="tatoeba-v1:gsw-eng", main_score=0.6,
             metrics={"mteb_bitext_weighted_f1_gsw2eng": 0.45, "mteb_bitext_accuracy_by_row_gsw2eng": 0.5,
                      "mteb_bitext_weighted_precision_gsw2eng": 0.44, "mteb_bitext_weighted_recall_gsw2eng": 0.5})),
         ResultRecord.model_validate(_record(
-            model="org/m", task="bitext-ltz", subset="flores:ltz-eng", main_score=0.9,
+            model="org/m@0123abcd", task="bitext-ltz", subset="flores:ltz-eng", main_score=0.9,
             metrics={"mteb_bitext_weighted_f1_ltz2eng": 0.88})),
-        ResultRecord.model_validate(_record(model="org/m", task="paralux"))]
-    paths = export_mteb(recs, tmp_path)
-    names = sorted(p.name for p in paths)
-    assert names == ["FloresBitextMining.json", "SIB200Classification.json", "Tatoeba.json"]
-    sib = json.loads((tmp_path / "org__m" / "no_revision_available" / "SIB200Classification.json").read_text())
+        ResultRecord.model_validate(_record(
+            model="org/m@0123abcd", task="bitext-ltz", subset="flores:ltz-fra/first100", main_score=0.9,
+            metrics={"mteb_bitext_weighted_f1_ltz2fra": 0.88})),
+        ResultRecord.model_validate(_record(
+            model="org/m@0123abcd", task="bitext-ltz", subset="ntrex:ltz-fra", main_score=0.9,
+            metrics={"mteb_bitext_weighted_f1_ltz2fra": 0.8})),
+        ResultRecord.model_validate(_record(model="org/m@0123abcd", task="paralux"))]
+
+
+def test_export_mteb(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        export = export_mteb(mteb_records(), tmp_path)
+    names = sorted(p.name for p in export.files)
+    assert names == ["FloresBitextMining.json", "SIB200Classification.json", "Tatoeba.json", "model_meta.json"]
+    folder = tmp_path / "results" / "org__m" / "0123abcd"
+    sib = json.loads((folder / "SIB200Classification.json").read_text())
     [entry] = sib["scores"]["test"]
     assert entry["hf_subset"] == "ltz_Latn" and entry["languages"] == ["ltz-Latn"] and entry["main_score"] == 0.5
-    tat = json.loads((tmp_path / "org__m" / "no_revision_available" / "Tatoeba.json").read_text())
+    assert {"f1_weighted", "precision", "recall", "precision_weighted", "recall_weighted"} <= set(entry)
+    tat = json.loads((folder / "Tatoeba.json").read_text())
     assert tat["scores"]["test"][0]["main_score"] == 0.45 and tat["scores"]["test"][0]["hf_subset"] == "gsw-eng"
-    flores = json.loads((tmp_path / "org__m" / "no_revision_available" / "FloresBitextMining.json").read_text())
-    assert flores["scores"]["devtest"][0]["hf_subset"] == "ltz_Latn-eng_Latn"
+    flores = json.loads((folder / "FloresBitextMining.json").read_text())
+    assert [e["hf_subset"] for e in flores["scores"]["devtest"]] == ["ltz_Latn-eng_Latn"]
+    meta = json.loads((folder / "model_meta.json").read_text())
+    assert meta["name"] == "org/m" and meta["revision"] == "0123abcd"
+    # nothing dropped silently: every record without a slot is named in the warning
+    assert len(export.skipped) == 4
+    for subset in ("eng_Latn->ltz_Latn", "first100", "ntrex:ltz-fra", "paralux"):
+        assert subset in caplog.text
+    assert "lacks" in caplog.text and "FloresBitextMining" not in "".join(export.skipped)
+
+
+def test_mteb_loads_the_export(tmp_path: Path) -> None:
+    """mteb itself, with its defaults (model_meta.json required), reads every exported score."""
+    mteb = pytest.importorskip("mteb")
+    export_mteb(mteb_records(), tmp_path)
+    results = mteb.ResultCache(tmp_path).load_results(include_remote=False)
+    [model] = results.model_results
+    assert model.model_name == "org/m" and model.model_revision == "0123abcd"
+    by_task = {t.task_name: t for t in model.task_results}
+    assert set(by_task) == {"SIB200Classification", "Tatoeba", "FloresBitextMining"}
+    assert by_task["SIB200Classification"].get_score() == pytest.approx(0.5)
+    assert by_task["Tatoeba"].get_score() == pytest.approx(0.45)
+    [sib] = by_task["SIB200Classification"].scores["test"]
+    assert sib["f1_weighted"] == 0.45 and sib["recall"] == 0.41
 
 
 def test_cli_eval_and_results(tmp_path: Path, eval_data_dir: Path, tiny_model_dir: Path) -> None:

@@ -196,3 +196,32 @@ def test_suite_config_from_yaml(tmp_path: Path, eval_settings_obj: Settings) -> 
     cfg_path.write_text("sib200_zeroshot:\n  templatez: []\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="templatez"):
         T.SuiteConfig.from_yaml(cfg_path)
+
+
+def test_registry_feeds_get_task_help_and_metadata_drives_records(eval_settings_obj: Settings) -> None:
+    assert T.default_tasks() == ["sib200-zeroshot", "sib200-transfer", "bitext-ltz", "paralux", "bitext-lrl"]
+    assert T.available_tasks() == [*T.default_tasks(), "flores-bitext"]
+    for name, cls in T.TASKS.items():
+        assert cls.metadata.name == name and name in T.task_help()
+        assert type(T.get_task(name, eval_settings_obj)) is cls
+    for syntax in ("bitext:PATH:SRC_COL:TGT_COL", "triplets:PATH", "classification:TRAIN_PATH:TEST_PATH"):
+        assert syntax in T.task_help()
+    assert T.task_class_for("bitext:p.tsv@0123abcd:lb:en") is T.BitextFileTask
+    task = T.get_task("paralux", eval_settings_obj)
+    assert task.metadata.type == "triplets" and isinstance(task, T.TripletsTask)
+    [rec] = task.evaluate(bag_of_words(task.texts()))
+    assert rec.main_metric == task.metadata.main_score and rec.protocol == task.metadata.protocol
+
+
+def test_metadata_pins_the_published_files(eval_data_dir: Path, tmp_path: Path) -> None:
+    """A pinned default file whose content differs in a data dir with MANIFEST.tsv is an error."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(eval_data_dir, data)
+    (data / "MANIFEST.tsv").write_text("staged_path\tsha256\n", encoding="utf-8")
+    settings = Settings(data_dir=data, models_home=tmp_path / "home", online=False)
+    with pytest.raises(DataError, match="pins"):
+        T.get_task("sib200-zeroshot", settings).texts()
+    lenient = T.SuiteConfig.from_dict({"eval": {"strict_data": False}})
+    assert T.get_task("sib200-zeroshot", settings, lenient).texts()

@@ -11,7 +11,7 @@ import pytest
 
 from luxembedder.errors import DataError
 from luxembedder.mining import MiningConfig, evaluate_run, merge_runs, mine
-from luxembedder.mining.pipeline import PAIR_COLUMNS
+from luxembedder.mining.store import PAIR_COLUMNS
 from luxembedder.settings import get_settings
 
 from .helpers import OracleEncoder, gold_pairs, write_articles

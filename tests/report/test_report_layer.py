@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from luxembedder.evaluation.metrics import paired_bootstrap
 from luxembedder.evaluation.report import (
     PAIRED_TEST,
     _group_labels,
@@ -20,6 +19,7 @@ from luxembedder.evaluation.report import (
     write_reports,
 )
 from luxembedder.evaluation.results import ResultRecord
+from luxembedder.evaluation.stats import paired_test
 from luxembedder.utils import report as R
 
 
@@ -60,9 +60,9 @@ def test_paired_delta_names_the_test_and_matches_the_bootstrap() -> None:
     b = np.where(rng.random(200) < 0.3, 1.0, a)
     base, new = _rec("base", list(a)), _rec("new", list(b))
     d = paired_delta(base, new, n_resamples=500)
-    ref = paired_bootstrap(a, b, n=500, seed=0)
-    assert d["test"] == PAIRED_TEST and d["n_resamples"] == 500
-    assert (d["low"], d["high"], d["p_value"]) == (ref["low"], ref["high"], ref["p_value"])
+    ref = paired_test(a, b, n=500, seed=0)
+    assert d["test"] == ref.test == "exact McNemar" and d["n_resamples"] == 500
+    assert (d["low"], d["high"], d["p_value"]) == (ref.low, ref.high, ref.p_value)
     assert paired_delta(_rec("base", None), new)["note"] == "unpaired"
 
 
@@ -72,10 +72,10 @@ def test_results_table_formats() -> None:
     md = markdown_table(recs)
     assert md.startswith("| task | subset | protocol | n | base | new | Δ new − base |")
     assert "| t1 | default | p | 4 | 50.0 [40.0, 60.0] | 75.0 [65.0, 85.0] | +25.0 [" in md
-    assert f"{PAIRED_TEST} p = " in md
+    assert "exact McNemar p = " in md
     rows = list(csv.DictReader(io.StringIO(format_table(recs, "csv"))))
     assert len(rows) == 4 and rows[1]["model"] == "new" and float(rows[1]["score"]) == 75.0
-    assert float(rows[1]["delta"]) == 25.0 and rows[1]["test"] == PAIRED_TEST and rows[0]["delta"] == ""
+    assert float(rows[1]["delta"]) == 25.0 and rows[1]["test"] == "exact McNemar" and rows[0]["delta"] == ""
     js = json.loads(format_table(recs, "json"))
     assert js[3]["ci95_low"] == 40.0 and js[3]["baseline"] == "base"
     tex = format_table(recs, "latex")

@@ -9,7 +9,6 @@ Embeddings are cached per model and language in ``DIR/embeddings/``, so an inter
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
@@ -19,11 +18,16 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from luxembedder.analysis.cka import cka_matrix, small_sample_warning
+from luxembedder.analysis.layers import layer_embeddings
 from luxembedder.config import BaseConfig
+from luxembedder.datasets.benchmarks import data_provenance, flores_path, read_flores
 from luxembedder.errors import MissingDataError
+from luxembedder.models.registry import load_sentence_transformer, model_name
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from luxembedder.utils.io import atomic_write_json, atomic_write_npz, atomic_write_text, sha256_text
 from luxembedder.utils.plotting import pyplot, save_png
+from luxembedder.utils.provenance import now_iso, versions
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +65,6 @@ class CkaConfig(BaseConfig):
 
 def check_flores_languages(data_dir: Path, languages: list[str]) -> list[Path]:
     """FLORES devtest file per language, or one error naming every missing language and the folder."""
-    from luxembedder.datasets.benchmarks import flores_path
 
     paths = [flores_path(data_dir, lang) for lang in languages]
     missing = [lang for lang, p in zip(languages, paths, strict=True) if not p.is_file()]
@@ -81,7 +84,6 @@ def check_flores_languages(data_dir: Path, languages: list[str]) -> list[Path]:
 
 def load_flores(data_dir: Path, languages: list[str], n: int | None = None) -> dict[str, list[str]]:
     """Aligned FLORES devtest sentences per language (first ``n`` when given)."""
-    from luxembedder.datasets.benchmarks import read_flores
 
     check_flores_languages(data_dir, languages)
     texts = {lang: read_flores(data_dir, lang) for lang in languages}
@@ -93,9 +95,7 @@ def _safe(name: str) -> str:
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_npz(path, arrays)
 
 
 def model_layer_embeddings(
@@ -103,8 +103,6 @@ def model_layer_embeddings(
     batch_size: int = 32,
 ) -> dict[str, dict[str, np.ndarray]]:
     """``{lang: {layer_key: (n, d)}}`` for one loaded model; each language cached as one ``.npz``."""
-    from luxembedder.analysis.layers import layer_embeddings
-    from luxembedder.utils.io import sha256_text
 
     out: dict[str, dict[str, np.ndarray]] = {}
     for lang, sents in texts.items():
@@ -127,7 +125,6 @@ def cka_records(
     model: str, per_lang: dict[str, dict[str, np.ndarray]], languages: list[str], debiased: bool = False,
 ) -> list[dict[str, Any]]:
     """One ``{model, layer, languages, matrix}`` record per layer (layers in the model's order)."""
-    from luxembedder.analysis.cka import cka_matrix
 
     layers = list(per_lang[languages[0]])
     records = []
@@ -230,10 +227,6 @@ def _markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def run_cka(config: CkaConfig, out_dir: str | Path, settings: Settings | None = None) -> dict[str, Any]:
     """Run the CKA analysis and write ``cka.json`` (+ plots, change table) into ``out_dir``."""
-    from luxembedder.analysis.cka import small_sample_warning
-    from luxembedder.datasets.benchmarks import data_provenance
-    from luxembedder.models.registry import load_sentence_transformer, model_name
-    from luxembedder.utils.provenance import now_iso, versions
 
     settings = settings or get_settings()
     data_dir = settings.require_data_dir()

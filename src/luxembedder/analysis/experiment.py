@@ -39,10 +39,10 @@ Design (:class:`ExperimentConfig`, ``configs/experiment.yaml``):
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -50,19 +50,53 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from luxembedder.analysis.alignment import check_flores_languages, default_cka_languages, load_flores
+from luxembedder.analysis.cka import linear_cka
 from luxembedder.config import BaseConfig
+from luxembedder.datasets.benchmarks import (
+    data_provenance,
+    flores_path,
+    read_flores,
+    read_sib200,
+    sib200_path,
+    tatoeba_v1_paths,
+)
+from luxembedder.datasets.ntrex import read_ntrex
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.evaluation.metrics import retrieval_correct
+from luxembedder.evaluation.runner import evaluate as run_tasks
+from luxembedder.evaluation.stats import (
+    percentile_interval,
+    resampling_p,
+    two_level_bootstrap,
+)
+from luxembedder.evaluation.tasks import BitextLrl, BitextLrlConfig, FloresBitext, FloresBitextConfig, Task
+from luxembedder.evaluation.tasks import EvalSettings as EvalTaskSettings
+from luxembedder.models.cache import CachedEncoder
+from luxembedder.models.encoder import encode_texts
+from luxembedder.models.registry import load_encoder, model_name
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_bytes, atomic_write_json, atomic_write_text, write_jsonl
+from luxembedder.text.langcodes import to_iso639_3
+from luxembedder.text.normalize import match_key
+from luxembedder.training.config import TrainConfig
+from luxembedder.utils.io import (
+    atomic_write_json,
+    atomic_write_npz,
+    atomic_write_text,
+    sha256_text,
+    write_jsonl,
+)
+from luxembedder.utils.plotting import pyplot, save_png
+from luxembedder.utils.provenance import now_iso, versions
 
 logger = logging.getLogger(__name__)
+
+bootstrap_seeds_items = two_level_bootstrap  # the earlier name (benchmarks/quality_ablation.py); lives in evaluation.stats
 
 Condition = Literal["lb-en", "lb-fr", "en-fr", "lb-en+lb-fr"]
 
 
 def _default_flores_languages() -> list[str]:
-    from luxembedder.analysis.alignment import default_cka_languages
-
     return [lang for lang in default_cka_languages() if lang != "eng_Latn"]
 
 
@@ -72,8 +106,9 @@ def _default_train() -> dict[str, Any]:
             "freeze_embeddings": True, "max_seq_length": 96, "dev_fraction": 0.0, "logging_steps": 10}
 
 
-def ntrex_lang_code(flores: str) -> str:
-    return {"lb": "ltz", "en": "eng", "fr": "fra", "de": "deu", "nl": "nld"}[flores]
+def ntrex_lang_code(code: str) -> str:
+    """``lb`` -> ``ltz`` (:func:`luxembedder.text.langcodes.to_iso639_3`)."""
+    return to_iso639_3(code)
 
 
 class EvalSettings(BaseConfig):
@@ -148,7 +183,6 @@ class ExperimentConfig(BaseConfig):
         return self
 
     def train_config(self, out: Path, pairs: list[dict[str, Any]], seed: int):
-        from luxembedder.training.config import TrainConfig
 
         data = {**self.train, "model": self.base_model, "pairs": pairs, "output_dir": str(out), "seed": seed}
         return TrainConfig.from_dict(data, source="experiment config [train]")
@@ -247,14 +281,11 @@ class ExperimentResult(BaseModel):
 
 
 def _norm(text: str) -> str:
-    from luxembedder.training.data import normalize_for_match
-
-    return normalize_for_match(text)
+    return match_key(text)
 
 
 def leakage_texts(data_dir: Path, flores_langs: list[str]) -> tuple[set[str], list[Path]]:
     """Normalised FLORES devtest and SIB-200 texts of ``flores_langs`` (the texts training must not see)."""
-    from luxembedder.datasets.benchmarks import flores_path, read_flores, read_sib200, sib200_path
 
     texts: set[str] = set()
     files: list[Path] = []
@@ -325,24 +356,29 @@ def drop_leaked(pairs: dict[str, list[tuple[int, str, str]]], banned: set[str], 
 
 
 class EvalData:
-    """The evaluation texts, loaded and checked once."""
+    """The evaluation texts and tasks, loaded and checked once. FLORES and Tatoeba are scored by the same tasks
+    and runner as ``luxembedder eval`` (``flores-bitext``, ``bitext-lrl``); CKA reads the FLORES embeddings
+    back from the runner's embedding cache."""
 
-    def __init__(self, data_dir: Path, cfg: EvalSettings) -> None:
-        from luxembedder.analysis.alignment import check_flores_languages, load_flores
-        from luxembedder.datasets.benchmarks import read_tatoeba_v1, tatoeba_v1_paths
-
+    def __init__(self, data_dir: Path, cfg: EvalSettings, settings: Settings | None = None) -> None:
         langs = list(dict.fromkeys([*cfg.flores_languages, *cfg.cka_references, "eng_Latn"]))
         self.flores_paths = check_flores_languages(data_dir, langs)
         self.flores = load_flores(data_dir, langs, cfg.flores_n)
         self.flores_languages = [lang for lang in cfg.flores_languages if lang != "eng_Latn"]
         self.cka_references = list(cfg.cka_references)
-        self.tatoeba: dict[str, tuple[list[str], list[str]]] = {}
-        self.tatoeba_paths: list[Path] = []
-        for lang in cfg.tatoeba_languages:
-            src, eng = read_tatoeba_v1(data_dir, lang)
-            n = cfg.tatoeba_max or len(src)
-            self.tatoeba[lang] = (src[:n], eng[:n])
-            self.tatoeba_paths.extend(tatoeba_v1_paths(data_dir, lang))
+        settings = settings or get_settings()
+        suite = EvalTaskSettings(seed=0, strict_data=False, keep_items=True)
+        self.flores_task = FloresBitext(settings, suite, FloresBitextConfig(
+            languages=self.flores_languages, pivot="eng_Latn", max_sentences=cfg.flores_n))
+        self.tatoeba_task = BitextLrl(settings, suite, BitextLrlConfig(
+            languages=list(cfg.tatoeba_languages), controls=[], max_pairs=cfg.tatoeba_max))
+        self.tasks: list[Task] = [self.flores_task] + ([self.tatoeba_task] if cfg.tatoeba_languages else [])
+        for task in self.tasks:
+            task.ensure_loaded()
+        self.tatoeba: dict[str, tuple[list[str], list[str]]] = {
+            lang: (s.src, s.tgt) for lang in cfg.tatoeba_languages
+            for s in [self.tatoeba_task.sets[self.tatoeba_task.subset_of(lang)]]} if cfg.tatoeba_languages else {}
+        self.tatoeba_paths = [p for lang in cfg.tatoeba_languages for p in tatoeba_v1_paths(data_dir, lang)]
         self.batch_size = cfg.batch_size
         self.max_seq_length = cfg.max_seq_length
         for p in [*self.flores_paths, *self.tatoeba_paths]:
@@ -353,45 +389,44 @@ class EvalData:
         return [*self.flores_paths, *self.tatoeba_paths]
 
 
-def evaluate_model(ref: str | Path, data: EvalData, settings: Settings) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Metrics (flat ``name -> value``) and per-item arrays (FLORES embeddings, per-sentence correctness)."""
-    from luxembedder.analysis.cka import linear_cka
-    from luxembedder.evaluation.metrics import retrieval_correct
-    from luxembedder.models.encoder import encode_texts
-    from luxembedder.models.registry import load_encoder
+def evaluate_model(ref: str | Path, data: EvalData, settings: Settings, out_dir: Path | None = None,
+                   name: str | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Metrics (flat ``name -> value``) and per-item arrays (FLORES embeddings, per-sentence correctness).
 
+    Retrieval runs through :func:`luxembedder.evaluation.runner.evaluate` (records, embedding cache and
+    ``results.json`` in ``out_dir``); CKA uses the FLORES embeddings from that cache.
+    """
     enc = load_encoder(ref, settings)
     if data.max_seq_length and hasattr(enc, "model"):
         enc.model.max_seq_length = data.max_seq_length
+    name = name or enc.name
+    enc.name = name
+    out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="luxembedder-exp-"))
+    records = run_tasks([enc], data.tasks, out_dir, settings, batch_size=data.batch_size, names=[name],
+                        force=True)
+    by_subset = {(r.task, r.subset): r for r in records if r.model == name}
     arrays: dict[str, np.ndarray] = {}
     metrics: dict[str, float] = {}
-    emb = {}
-    for lang, texts in data.flores.items():
-        t0 = time.perf_counter()
-        emb[lang] = encode_texts(enc, texts, batch_size=data.batch_size)
-        logger.info("%s: FLORES %s, %d sentences in %.1fs", enc.name, lang, len(texts), time.perf_counter() - t0)
+    cached = CachedEncoder(enc, out_dir / "cache")
+    emb = {lang: encode_texts(cached, texts, batch_size=data.batch_size) for lang, texts in data.flores.items()}
     for lang, e in emb.items():
         arrays[f"emb/{lang}"] = e
     for lang in data.flores_languages:
         for ref_lang in data.cka_references:
             if lang != ref_lang:
                 metrics[f"cka_{ref_lang.split('_')[0]}/{lang}"] = linear_cka(emb[lang], emb[ref_lang])
-        fwd, bwd = retrieval_correct(emb[lang], emb["eng_Latn"])
-        arrays[f"flores/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
-        metrics[f"flores/{lang}"] = float(arrays[f"flores/{lang}"].mean())
-    for lang, (src, eng) in data.tatoeba.items():
-        logger.info("%s: Tatoeba %s, %d pairs", enc.name, lang, len(src))
-        fwd, bwd = retrieval_correct(encode_texts(enc, src, batch_size=data.batch_size),
-                                     encode_texts(enc, eng, batch_size=data.batch_size), src, eng)
-        arrays[f"tatoeba/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
-        metrics[f"tatoeba/{lang}"] = float(arrays[f"tatoeba/{lang}"].mean())
+        rec = by_subset[(data.flores_task.name, data.flores_task.subset_of(lang))]
+        arrays[f"flores/{lang}"] = np.asarray(rec.items, dtype=np.float64)
+        metrics[f"flores/{lang}"] = float(rec.main_score)
+    for lang in data.tatoeba:
+        rec = by_subset[(data.tatoeba_task.name, data.tatoeba_task.subset_of(lang))]
+        arrays[f"tatoeba/{lang}"] = np.asarray(rec.items, dtype=np.float64)
+        metrics[f"tatoeba/{lang}"] = float(rec.main_score)
     return metrics, arrays
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    buf = io.BytesIO()
-    np.savez(buf, **{k.replace("/", "__"): v for k, v in arrays.items()})
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_npz(path, {k.replace("/", "__"): v for k, v in arrays.items()})
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
@@ -406,31 +441,6 @@ def seed_stat(values: list[float]) -> Stat:
     v = np.asarray(values, dtype=np.float64)
     return Stat(mean=float(v.mean()), sd=float(v.std(ddof=1)) if v.size > 1 else 0.0,
                 min=float(v.min()), max=float(v.max()), values=[float(x) for x in v])
-
-
-def _p_and_ci(boot: np.ndarray, alpha: float) -> tuple[float, float, float]:
-    """Percentile interval and two-sided p (+1-smoothed share of resamples on the other side of zero)."""
-    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    b = boot.size
-    p = 2.0 * min((float((boot <= 0).sum()) + 1) / (b + 1), (float((boot >= 0).sum()) + 1) / (b + 1))
-    return float(low), float(high), min(1.0, p)
-
-
-def bootstrap_seeds_items(diff: np.ndarray, n_boot: int, seed: int, alpha: float) -> tuple[float, float, float]:
-    """Two-level bootstrap of the mean of ``diff`` (seeds × items): ``(low, high, p_value)``.
-
-    Each resample draws seeds with replacement and items with replacement (one item draw shared by the
-    drawn seeds, since every seed is evaluated on the same items).
-    """
-    s, n = diff.shape
-    rng = np.random.default_rng(seed)
-    seed_idx = rng.integers(0, s, size=(n_boot, s))
-    item_idx = rng.integers(0, n, size=(n_boot, n))
-    means = np.empty((n_boot, s))
-    for start in range(0, n_boot, 256):  # chunks bound the (seeds × chunk × items) temporary
-        means[start:start + 256] = diff[:, item_idx[start:start + 256]].mean(axis=2).T
-    boot = np.take_along_axis(means, seed_idx, axis=1).mean(axis=1)
-    return _p_and_ci(boot, alpha)
 
 
 def _block_stats(x: np.ndarray, y: np.ndarray, blocks: int) -> dict[str, np.ndarray]:
@@ -552,12 +562,12 @@ def analyse(cfg: ExperimentConfig, base_metrics: dict[str, float], runs: dict[tu
                 per_seed = np.stack([boot_cache[(c, s)] - boot_cache[(cfg.control, s)] for s in cfg.seeds],
                                     axis=1)  # resamples × seeds
                 boot = np.take_along_axis(per_seed, seed_idx, axis=1).mean(axis=1)
-                low, high, p = _p_and_ci(boot, st.alpha)
+                low, high, p = (*percentile_interval(boot, st.alpha), resampling_p(boot))
                 method = f"two-level bootstrap: seeds × {blocks} sentence blocks, {st.cka_bootstrap} resamples"
             else:
                 diff = np.stack([runs[(c, s)]["arrays"][name] - runs[(cfg.control, s)]["arrays"][name]
                                  for s in cfg.seeds])
-                low, high, p = bootstrap_seeds_items(diff, st.bootstrap, st.seed, st.alpha)
+                low, high, p = two_level_bootstrap(diff, st.bootstrap, st.seed, st.alpha)
                 method = f"two-level bootstrap: seeds × sentences, {st.bootstrap} resamples"
             d = gains[c].mean - gains[cfg.control].mean
             tests.append(PairedTest(condition=c, control=cfg.control, diff=d, low=low, high=high, p_value=p,
@@ -587,7 +597,7 @@ def analyse(cfg: ExperimentConfig, base_metrics: dict[str, float], runs: dict[tu
                     np.stack([runs[(c, s)]["arrays"][f"{kind}/{r.language}"]
                               - runs[(cfg.control, s)]["arrays"][f"{kind}/{r.language}"] for s in cfg.seeds])
                     for r in sel], axis=1)
-                low, high, p = bootstrap_seeds_items(diff, st.bootstrap, st.seed, st.alpha)
+                low, high, p = two_level_bootstrap(diff, st.bootstrap, st.seed, st.alpha)
                 pooled[c] = {"diff": float(diff.mean()), "low": low, "high": high, "p_value": p,
                              "items": int(diff.shape[1])}
             summary[kind]["pooled_test_vs_control"] = pooled
@@ -604,17 +614,41 @@ def _model_done(run_dir: Path) -> bool:
 def _evaluate_into(run_dir: Path, ref: str | Path, data: EvalData, settings: Settings,
                    extra: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
-    metrics, arrays = evaluate_model(ref, data, settings)
-    record = {**extra, "metrics": metrics, "eval_seconds": round(time.perf_counter() - t0, 1)}
+    metrics, arrays = evaluate_model(ref, data, settings, out_dir=run_dir / "eval", name=extra["model"])
+    record = {**extra, "metrics": metrics, "eval_seconds": round(time.perf_counter() - t0, 1),
+              "flores_protocol": FLORES_PROTOCOL}
     _save_npz(run_dir / "eval.npz", arrays)
     atomic_write_json(run_dir / "eval.json", record)  # written last: its presence marks the run done
     return record
 
 
-def _load_run(run_dir: Path) -> dict[str, Any]:
+FLORES_PROTOCOL = "text-match"
+"""FLORES retrieval protocol of ``eval.json`` files: a retrieval is correct when the retrieved text equals the
+gold text (as ``luxembedder eval``). Runs written before it (no ``flores_protocol``) scored by row index."""
+
+
+def _load_run(run_dir: Path, data: EvalData | None = None) -> dict[str, Any]:
+    """A finished unit; FLORES scores of a run stored with the earlier row-index protocol are recomputed by text
+    match from its stored FLORES embeddings (no model is loaded), so ``--report-only`` reports one protocol."""
     record = json.loads((run_dir / "eval.json").read_text(encoding="utf-8"))
     record["arrays"] = _load_npz(run_dir / "eval.npz")
+    if data is not None and record.get("flores_protocol") != FLORES_PROTOCOL:
+        upgrade_flores_protocol(record, data)
+        logger.info("%s: FLORES retrieval re-scored by text match from the stored embeddings", run_dir)
     return record
+
+
+def upgrade_flores_protocol(record: dict[str, Any], data: EvalData) -> None:
+    """Re-score ``flores/<lang>`` by text match from ``emb/<lang>`` and ``emb/eng_Latn`` (in place)."""
+    arrays, metrics = record["arrays"], record["metrics"]
+    pivot = data.flores["eng_Latn"]
+    for lang in data.flores_languages:
+        if f"emb/{lang}" not in arrays or "emb/eng_Latn" not in arrays:
+            raise DataError(f"stored run lacks the FLORES embeddings of {lang}: re-evaluate it", field="eval.npz")
+        fwd, bwd = retrieval_correct(arrays[f"emb/{lang}"], arrays["emb/eng_Latn"], data.flores[lang], pivot)
+        arrays[f"flores/{lang}"] = (fwd.astype(np.float64) + bwd) / 2
+        metrics[f"flores/{lang}"] = float(arrays[f"flores/{lang}"].mean())
+    record["flores_protocol"] = FLORES_PROTOCOL
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
@@ -627,11 +661,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     each (condition, seed) is claimed with a ``.claim`` file holding the worker's pid (a dead worker's claim
     is taken over); ``reverse=True`` walks the units from the last, so two workers meet in the middle.
     """
-    from luxembedder.datasets.benchmarks import data_provenance
-    from luxembedder.datasets.ntrex import read_ntrex
-    from luxembedder.models.registry import model_name
     train = _train_function()
-    from luxembedder.utils.provenance import now_iso, versions
 
     settings = settings or get_settings()
     data_dir = settings.require_data_dir()
@@ -643,7 +673,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     ntrex = read_ntrex(data_dir, langs=("lb", "en", "fr"))
     train_langs = ["ltz_Latn", "eng_Latn", "fra_Latn"]
     banned, banned_files = leakage_texts(data_dir, train_langs)
-    eval_data = EvalData(data_dir, cfg.eval)
+    eval_data = EvalData(data_dir, cfg.eval, settings)
     base_name = model_name(cfg.base_model, settings)
 
     base_dir = out / "runs" / "base"
@@ -679,9 +709,9 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
         if not _model_done(run_dir):
             continue
         if seed is None:
-            base = _load_run(run_dir)
+            base = _load_run(run_dir, eval_data)
         else:
-            runs[(cond, seed)] = _load_run(run_dir)
+            runs[(cond, seed)] = _load_run(run_dir, eval_data)
 
     if base is None:
         raise ConfigError(f"{out}: the base model is not evaluated yet (another worker may be on it); "
@@ -713,7 +743,8 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
             "tatoeba": "top-1 cosine retrieval xx<->eng, mean of both directions, Tatoeba v1 (LASER)",
             "gain": "metric(model) - metric(base model); mean and sample sd across seeds",
             "test": "paired two-level bootstrap (seeds, then sentences / sentence blocks for CKA) of "
-                    "condition - control; two-sided p = 2 x share of resamples on the other side of 0",
+                    "condition - control; two-sided p = min(1, 2(k+1)/(B+1)), k of B resamples on the other "
+                    "side of 0 (luxembedder.evaluation.stats)",
             "flores_sentences": len(eval_data.flores["eng_Latn"]),
             "tatoeba_pairs": {k_: len(v[0]) for k_, v in eval_data.tatoeba.items()},
         },
@@ -796,7 +827,6 @@ def _train_function():
 
 
 def _ids_digest(ids: list[int]) -> str:
-    from luxembedder.utils.io import sha256_text
 
     return sha256_text(",".join(map(str, ids)))[:16]
 
@@ -833,7 +863,6 @@ def render_markdown(result: ExperimentResult) -> str:
 
 def plot_gains(result: ExperimentResult, out: Path) -> list[Path]:
     """One bar chart per metric: gain over base per language and condition (error bars: sd over seeds)."""
-    from luxembedder.utils.plotting import pyplot, save_png
 
     plt = pyplot()
     paths = []

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import examples, print_table, settings_from
+from luxembedder.evaluation.tasks import task_help
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +19,7 @@ def register(app: typer.Typer) -> None:
         model: list[str] = typer.Option(..., "--model", "-m", help="Model reference (repeatable): registry name, "
                                         "folder, or hub id (online)."),
         task: list[str] = typer.Option(None, "--task", "-t", help="Task (repeatable; default: all built-in): "
-                                       "sib200-zeroshot, sib200-transfer, bitext-ltz, paralux, bitext-lrl, or "
-                                       "bitext:PATH:SRC_COL:TGT_COL, triplets:PATH, classification:TRAIN_PATH:TEST_PATH.",
-                                       show_default=False),
+                                       f"{task_help()}.", show_default=False),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.json, report.md/html)."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
         bf16: bool = typer.Option(False, "--bf16", help="bf16 weights where the hardware supports it natively."),

@@ -66,12 +66,13 @@ def register(app: typer.Typer) -> None:
         results: Path = typer.Argument(..., help="results.json written by `luxembedder eval`."),
         out: Path = typer.Option(..., "--out", "-o", help="Folder for MTEB-format result files."),
     ) -> None:
-        """Write MTEB-format result files for the tasks MTEB also has (SIB200Classification, Tatoeba,
-        FloresBitextMining)."""
-        from luxembedder.evaluation.report import export_mteb
+        """Write MTEB-format result files (OUT/results/MODEL/REVISION/, with model_meta.json) for the tasks MTEB
+        also has (SIB200Classification, Tatoeba, FloresBitextMining, NTREXBitextMining); records without an MTEB
+        slot are named in a warning. Read them with mteb.ResultCache(OUT).load_results()."""
+        from luxembedder.evaluation.mteb_export import export_mteb
         from luxembedder.evaluation.results import load_results
 
-        for path in export_mteb(load_results(results), out):
+        for path in export_mteb(load_results(results), out).files:
             typer.echo(str(path))
 
     @results_app.command("copy", epilog=examples(

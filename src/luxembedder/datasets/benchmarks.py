@@ -343,16 +343,7 @@ def pinned_sha256(data_dir: str | Path | None, path: str | Path) -> str | None:
     return _manifest(str(manifest), manifest.stat().st_mtime).get(rel.as_posix())
 
 
-@lru_cache(maxsize=4096)
-def _sha256_cached(path: str, size: int, mtime: float) -> str:
-    return sha256_file(path)
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file, memoised on (path, size, mtime)."""
-    p = Path(path).resolve()
-    st = p.stat()
-    return _sha256_cached(str(p), st.st_size, st.st_mtime)
+file_sha256 = sha256_file  # the earlier name (memoised in utils.io)
 
 
 def data_provenance(paths: Iterable[str | Path], data_dir: str | Path | None = None,

@@ -24,8 +24,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +32,9 @@ from typing import Any
 import numpy as np
 
 from luxembedder.errors import ConfigError, DataError, MissingDataError
+from luxembedder.text.normalize import match_key
 from luxembedder.utils.io import atomic_write_json, sha256_file, write_jsonl
+from luxembedder.utils.provenance import versions
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,6 @@ def build_comparable_benchmark(
         "source": {k: {"path": str(p), "sha256": sha256_file(p)} for k, p in corpus.files.items()},
         "files": {"articles": "articles.jsonl", "gold": "gold.jsonl"},
     }
-    from luxembedder.utils.provenance import versions
 
     meta["versions"] = {k: v for k, v in versions().items() if k in ("python", "luxembedder", "numpy")}
     meta_path = atomic_write_json(out / "benchmark.json", meta)
@@ -329,25 +328,7 @@ def load_gold(gold: str | Path | Iterable[dict[str, Any]]) -> list[dict[str, Any
     return list(gold)
 
 
-_TRAILING = re.compile(r"[\s.!?…:;,\"'»«“”„‘’)\]]+$")
-_LEADING = re.compile(r"^[\s\"'»«“”„‘’(\[]+")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_for_match(text: str) -> str:
-    """Normalisation under which a prepared sentence equals its gold source text.
-
-    Undoes what sentence preparation changes: placeholders (``[email]``/``[url]``/``[phone]`` are applied
-    to both sides), the period added to titles, whitespace; also NFC and case folding, and leading/trailing
-    quotes and punctuation (splitters differ on where a closing quote belongs).
-    """
-    from luxembedder.text.placeholders import apply_placeholders
-
-    t = unicodedata.normalize("NFC", apply_placeholders(text))
-    t = _SPACES.sub(" ", t).strip()
-    t = _TRAILING.sub("", t)
-    t = _LEADING.sub("", t)
-    return t.casefold()
+normalize_for_match = match_key  # the earlier name (luxembedder.text.normalize: one key for matching)
 
 
 def _get(row: dict[str, Any], keys: Sequence[str]) -> Any:

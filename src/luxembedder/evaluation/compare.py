@@ -2,7 +2,9 @@
 
 A difference in mean score between two models is only meaningful relative to its uncertainty. Both models
 were scored on the same test items, so the interval comes from a *paired* bootstrap over items (and a
-sign-flip permutation p-value), which is much narrower than comparing two independent intervals. Records
+a paired p-value by the toolkit's one convention, :data:`~luxembedder.evaluation.stats.P_VALUE_CONVENTION`:
+exact McNemar for 0/1 items, sign-flip permutation otherwise), which is much narrower than comparing two
+independent intervals. Records
 must carry per-item scores (``EvalSettings.keep_items``, the default of ``luxembedder eval``; ``luxembedder
 results copy`` drops them unless ``--keep-items``).
 """
@@ -12,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from luxembedder.errors import ConfigError
-from luxembedder.evaluation.metrics import paired_bootstrap, permutation_test
 from luxembedder.evaluation.results import ResultRecord, resolve_model_name
+from luxembedder.evaluation.stats import P_VALUE_CONVENTION, paired_test
 
 
 def compare_models(
@@ -22,7 +24,8 @@ def compare_models(
 ) -> list[dict[str, Any]]:
     """One row per (task, subset, protocol) that both models have (names as in the results, or their folder part
     before ``@``): scores, ``model - baseline`` with its 95%
-    paired-bootstrap interval and p-values (bootstrap and permutation), in percentage points.
+    paired-bootstrap interval, in percentage points, and the paired p-value with the test's name
+    (``test``: exact McNemar for 0/1 items, sign-flip permutation otherwise).
 
     Rows whose records lack per-item scores, or whose items differ in number, get ``None`` for the interval
     and p-values and a ``note`` saying why. Raises :class:`ConfigError` for an unknown model or task.
@@ -46,17 +49,16 @@ def compare_models(
             "task": task, "subset": subset, "protocol": protocol, "n": b.n,
             "baseline": 100 * a.main_score, "model": 100 * b.main_score,
             "diff": 100 * (b.main_score - a.main_score), "low": None, "high": None,
-            "p_bootstrap": None, "p_permutation": None, "note": "",
+            "p_value": None, "test": None, "note": "",
         }
         if a.items is None or b.items is None:
             row["note"] = "no per-item scores (evaluate with keep_items: true)"
         elif len(a.items) != len(b.items):
             row["note"] = f"different items ({len(a.items)} vs {len(b.items)})"
         else:
-            boot = paired_bootstrap(a.items, b.items, n=n_resamples, seed=seed)
-            row.update(diff=100 * boot["diff"], low=100 * boot["low"], high=100 * boot["high"],
-                       p_bootstrap=boot["p_value"],
-                       p_permutation=permutation_test(a.items, b.items, n=n_resamples, seed=seed)["p_value"])
+            res = paired_test(a.items, b.items, n=n_resamples, seed=seed)
+            row.update(diff=100 * res.diff, low=100 * res.low, high=100 * res.high, p_value=res.p_value,
+                       test=res.test)
         rows.append(row)
     if not rows:
         raise ConfigError(f"{source}: models {baseline!r} and {model!r} share no task")
@@ -65,15 +67,16 @@ def compare_models(
 
 def compare_markdown(rows: list[dict[str, Any]], baseline: str, model: str) -> str:
     """The rows of :func:`compare_models` as a Markdown table."""
-    lines = [f"`{model}` − `{baseline}` (percentage points; 95% paired bootstrap over items)", "",
-             "| task | subset | protocol | n | baseline | model | difference [95% CI] | p (bootstrap) "
-             "| p (permutation) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"`{model}` − `{baseline}` (percentage points; 95% paired bootstrap over items). "
+             f"p-values: {P_VALUE_CONVENTION}.", "",
+             "| task | subset | protocol | n | baseline | model | difference [95% CI] | p | test |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["low"] is None:
-            diff, pb, pp = f"{r['diff']:+.1f} ({r['note']})", "–", "–"
+            diff, p, test = f"{r['diff']:+.1f} ({r['note']})", "–", "–"
         else:
             diff = f"{r['diff']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]"
-            pb, pp = f"{r['p_bootstrap']:.3f}", f"{r['p_permutation']:.3f}"
+            p, test = f"{r['p_value']:.3f}", r["test"]
         lines.append(f"| {r['task']} | {r['subset']} | {r['protocol']} | {r['n']} | {r['baseline']:.1f} "
-                     f"| {r['model']:.1f} | {diff} | {pb} | {pp} |")
+                     f"| {r['model']:.1f} | {diff} | {p} | {test} |")
     return "\n".join(lines) + "\n"

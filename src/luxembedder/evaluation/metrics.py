@@ -1,4 +1,4 @@
-"""Evaluation metrics in numpy: bitext retrieval, triplets, bootstrap intervals and paired tests.
+"""Evaluation metrics in numpy: bitext retrieval and triplets (intervals and paired tests: :mod:`.stats`).
 
 All functions take embedding matrices (rows = texts; they are L2-normalised here, so raw vectors are fine)
 and are vectorised. Each bitext metric names its protocol:
@@ -169,61 +169,3 @@ def triplet_accuracy(
         out["per_group"] = {str(name): {"accuracy": float(h / c), "n": int(c)}
                             for name, h, c in zip(names, hits, counts, strict=True)}
     return out
-
-
-def bootstrap_ci(
-    values: Sequence[float] | np.ndarray, n: int = 1000, seed: int = 0, alpha: float = 0.05,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of per-item scores (``1 - alpha`` coverage)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, v.size, size=(n, v.size))
-    means = v[idx].mean(axis=1)
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return float(low), float(high)
-
-
-def paired_bootstrap(
-    a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, n: int = 1000, seed: int = 0,
-    alpha: float = 0.05,
-) -> dict[str, float]:
-    """Paired bootstrap of mean(b) - mean(a) over the same items.
-
-    Returns ``{diff, low, high, p_value}`` where ``p_value`` is the two-sided share of resamples whose
-    difference has the other sign than the observed one (or is zero).
-    """
-    x = np.asarray(a, dtype=np.float64).ravel()
-    y = np.asarray(b, dtype=np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"paired tests need per-item results of the same items: {x.shape} vs {y.shape}")
-    d = y - x
-    obs = float(d.mean()) if d.size else float("nan")
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, d.size, size=(n, d.size))].mean(axis=1)
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    if obs > 0:
-        p = 2 * float((means <= 0).mean())
-    elif obs < 0:
-        p = 2 * float((means >= 0).mean())
-    else:
-        p = 1.0
-    return {"diff": obs, "low": float(low), "high": float(high), "p_value": min(1.0, p)}
-
-
-def permutation_test(
-    a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, n: int = 10000, seed: int = 0,
-) -> dict[str, float]:
-    """Paired sign-flip permutation test of mean(b) - mean(a): ``{diff, p_value}`` (two-sided, +1 smoothed)."""
-    x = np.asarray(a, dtype=np.float64).ravel()
-    y = np.asarray(b, dtype=np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"paired tests need per-item results of the same items: {x.shape} vs {y.shape}")
-    d = y - x
-    obs = float(d.mean())
-    rng = np.random.default_rng(seed)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(n, d.size))
-    perm = (signs * d).mean(axis=1)
-    p = (float((np.abs(perm) >= abs(obs) - 1e-12).sum()) + 1) / (n + 1)
-    return {"diff": obs, "p_value": p}

@@ -19,15 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from luxembedder.evaluation.metrics import paired_bootstrap
 from luxembedder.evaluation.results import ResultRecord
+from luxembedder.evaluation.stats import paired_test
 from luxembedder.utils import report as R
-from luxembedder.utils.io import atomic_write_json
 
 logger = logging.getLogger(__name__)
 
-PAIRED_TEST = "paired bootstrap"
-"""Name of the paired test behind every Δ interval and p-value (resampling items, both models together)."""
+PAIRED_TEST = "paired test (exact McNemar for 0/1 items, else sign-flip permutation; bootstrap interval)"
+"""The paired comparison behind every Δ (:func:`luxembedder.evaluation.stats.paired_test`); each Δ cell names
+the test actually used."""
 
 TABLE_FORMATS = ("rich", "md", "csv", "json", "latex")
 
@@ -56,9 +56,9 @@ def paired_delta(
         return {"diff": diff, "note": "unpaired", "reason": "no per-item scores"}
     if len(base.items) != len(rec.items) or not rec.items:
         return {"diff": diff, "note": "unpaired", "reason": f"different items ({len(base.items)} vs {len(rec.items)})"}
-    res = paired_bootstrap(base.items, rec.items, n=n_resamples, seed=seed)
-    return {"diff": res["diff"], "low": res["low"], "high": res["high"], "p_value": res["p_value"],
-            "test": PAIRED_TEST, "n_resamples": n_resamples}
+    res = paired_test(base.items, rec.items, n=n_resamples, seed=seed)
+    return {"diff": res.diff, "low": res.low, "high": res.high, "p_value": res.p_value, "test": res.test,
+            "n_resamples": n_resamples}
 
 
 def _delta_col(model: str, base: str) -> str:
@@ -234,69 +234,6 @@ def write_reports(
     paths = doc.write(out)
     paths.update({f"chart:{t}": p for t, p in charts.items() if p})
     return paths
-
-
-# ------------------------------------------------------------------------------------------ MTEB export
-
-
-def _mteb_lang(code: str) -> str:
-    return code.replace("_", "-")
-
-
-def export_mteb(records: list[ResultRecord], out_dir: str | Path) -> list[Path]:
-    """Write MTEB-format result files for the tasks MTEB also has.
-
-    - ``SIB200Classification`` (``ltz_Latn``, split ``test``): the labelled 8-shot protocol records.
-    - ``Tatoeba`` (split ``test``, subsets ``xxx-eng``): bitext-lrl records (weighted F1, queries xxx).
-    - ``FloresBitextMining`` (split ``devtest``, subsets ``ltz_Latn-eng_Latn``...): bitext-ltz FLORES records.
-
-    Layout: ``<out>/<model>/no_revision_available/<TaskName>.json`` with ``{dataset_revision, task_name,
-    mteb_version, scores: {split: [{..., main_score, hf_subset, languages}]}, evaluation_time}``. The
-    ``dataset_revision`` is the local file's sha256 (these are not the hub datasets' revisions).
-    """
-    from luxembedder import __version__
-
-    out = Path(out_dir)
-    files: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def add(model: str, task_name: str, split: str, entry: dict[str, Any], rec: ResultRecord) -> None:
-        doc = files.setdefault((model, task_name), {
-            "dataset_revision": "local-sha256:" + (rec.data[0].sha256 if rec.data else "unknown"),
-            "task_name": task_name, "mteb_version": f"luxembedder-{__version__}-export",
-            "scores": {}, "evaluation_time": 0.0, "kg_co2_emissions": None})
-        doc["scores"].setdefault(split, []).append(entry)
-        doc["evaluation_time"] += rec.seconds
-
-    for r in records:
-        m = r.metrics
-        if r.task == "sib200-transfer" and "mteb-" in r.subset and r.protocol.startswith("mteb-SIB200"):
-            lang = r.subset.split(":")[0]
-            add(r.model, "SIB200Classification", "test", {
-                "accuracy": m["accuracy"], "f1": m["f1"], "main_score": r.main_score, "hf_subset": lang,
-                "languages": [_mteb_lang(lang)], "scores_per_experiment": m.get("scores_per_experiment", [])}, r)
-        elif r.task in ("bitext-lrl", "bitext-ltz") and r.subset.startswith(("tatoeba-v1:", "flores:")):
-            pair = r.subset.split(":")[1]
-            src, tgt = pair.split("-")
-            d = f"{src}2{tgt}"
-            f1 = m.get(f"mteb_bitext_weighted_f1_{d}")
-            if f1 is None:
-                continue
-            entry = {"precision": m.get(f"mteb_bitext_weighted_precision_{d}"),
-                     "recall": m.get(f"mteb_bitext_weighted_recall_{d}"), "f1": f1,
-                     "accuracy": m.get(f"mteb_bitext_accuracy_by_row_{d}"), "main_score": f1}
-            if r.subset.startswith("tatoeba-v1:"):
-                entry.update(hf_subset=f"{src}-eng", languages=[f"{src}-Latn", "eng-Latn"])
-                add(r.model, "Tatoeba", "test", entry, r)
-            else:
-                a, b = f"{src}_Latn", f"{tgt}_Latn"
-                entry.update(hf_subset=f"{a}-{b}", languages=[_mteb_lang(a), _mteb_lang(b)])
-                add(r.model, "FloresBitextMining", "devtest", entry, r)
-    written = []
-    for (model, task_name), doc in files.items():
-        path = out / model.replace("/", "__") / "no_revision_available" / f"{task_name}.json"
-        written.append(atomic_write_json(path, doc))
-    logger.info("wrote %d MTEB-format files under %s", len(written), out)
-    return written
 
 
 def summary_rows(records: list[ResultRecord]) -> list[dict[str, Any]]:

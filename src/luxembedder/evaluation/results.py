@@ -55,6 +55,12 @@ class ResultRecord(BaseModel):
     seconds: float = Field(ge=0.0, default=0.0)
     created: str | None = None
     items: list[float] | None = None
+    # provenance of the model and the run (absent in records written before these fields existed)
+    model_path: str | None = Field(None, description="folder or hub id the model resolved to")
+    base_model: str | None = Field(None, description="the model it was fine-tuned from, when known")
+    toolkit_commit: str | None = Field(None, description="git commit of the luxembedder source, when a checkout")
+    command: str | None = Field(None, description="the command line that produced the record")
+    config: dict[str, Any] | None = Field(None, description="the task's resolved configuration")
 
     @field_validator("ci95")
     @classmethod

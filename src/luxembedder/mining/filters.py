@@ -2,32 +2,45 @@
 
 Every filter takes parallel arrays (texts, scores, keys) and returns a :class:`FilterResult`, so the report
 can count each filter's drops. Thresholds come from :class:`~luxembedder.mining.config.FilterConfig`.
+
+Each result declares its **scope** (:data:`Scope`): ``candidate`` filters decide from the pair alone, so a
+drop is final; ``across`` filters (de-duplication, one-to-one) depend on the other candidates and ``run``
+filters (leakage) on run-level lists, so ``merge-runs`` re-applies them to the union of shard candidates.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
-from luxembedder.mining.scoring import best_per_group
+from luxembedder.mining.scoring import best_per_group, candidate_pairs
+from luxembedder.text.normalize import match_key
+from luxembedder.utils.io import read_texts
 
 logger = logging.getLogger(__name__)
+
+
+Scope = Literal["candidate", "across", "run"]
+
+DUPLICATE_PAIR, ONE_TO_ONE, LEAKAGE = "duplicate-pair", "one-to-one", "leakage"
+RECHECKED_REASONS = frozenset({DUPLICATE_PAIR, ONE_TO_ONE, LEAKAGE})
+"""Reasons of the ``across``/``run`` filters below: only for candidate tables written before ``drop_scope``."""
 
 
 @dataclass
 class FilterResult:
     """``keep[i]`` is False for a dropped row; ``reason`` names the filter and its threshold (one string, or
-    one per row)."""
+    one per row); ``scope`` says what the decision depends on (see the module docstring)."""
 
     name: str
     keep: np.ndarray
     reason: str | np.ndarray
+    scope: Scope = "candidate"
 
     @property
     def dropped(self) -> int:
@@ -80,20 +93,16 @@ def one_to_one(keys_1: Sequence, keys_2: Sequence, score: np.ndarray) -> FilterR
     second = best_per_group(k2[idx], score[idx])
     final = np.zeros(len(score), dtype=bool)
     final[idx[second]] = True
-    return FilterResult("one_to_one", final, "one-to-one")
+    return FilterResult("one_to_one", final, ONE_TO_ONE, scope="across")
 
 
 def exact_duplicates(texts_1: Sequence[str], texts_2: Sequence[str], score: np.ndarray) -> FilterResult:
     """Drop repeated (text_1, text_2) pairs, keeping the best-scored (then earliest) occurrence."""
     keys = np.asarray([f"{a}\x00{b}" for a, b in zip(texts_1, texts_2, strict=True)], dtype=object)
-    return FilterResult("exact_dedup", best_per_group(keys, score), "duplicate-pair")
+    return FilterResult("exact_dedup", best_per_group(keys, score), DUPLICATE_PAIR, scope="across")
 
 
-def normalize_text(text: str) -> str:
-    """NFKC, case-folded, whitespace collapsed, outer punctuation stripped: the leakage comparison key."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    t = re.sub(r"\s+", " ", t).strip()
-    return t.strip(" .,;:!?\"'«»„“”‚‘’()[]-–—")
+normalize_text = match_key  # the earlier name: the leakage comparison key (luxembedder.text.normalize)
 
 
 class LeakageIndex:
@@ -120,7 +129,6 @@ class LeakageIndex:
 
     def add_file(self, path: str | Path, column: str = "text") -> None:
         """Add the texts of a file (one per line for ``.txt``; the ``column`` of any other table format)."""
-        from luxembedder.utils.io import read_texts
 
         path = Path(path)
         if path.suffix.lower() == ".txt":
@@ -139,7 +147,7 @@ class LeakageIndex:
         """Drop pairs whose either side is a listed text."""
         keep = np.fromiter(((a not in self) and (b not in self) for a, b in zip(texts_1, texts_2, strict=True)),
                            dtype=bool, count=len(texts_1))
-        return FilterResult("leakage", keep, "leakage")
+        return FilterResult("leakage", keep, LEAKAGE, scope="run")
 
 
 def paraphrase_candidates(
@@ -149,7 +157,6 @@ def paraphrase_candidates(
 
     Returns ``(i, j, cos)`` as global sentence indices, ordered by article then (i, j).
     """
-    from luxembedder.mining.scoring import candidate_pairs
 
     arts = np.flatnonzero(np.diff(offsets) >= 2)
     c = candidate_pairs(emb, offsets, emb, offsets, arts, arts, floor=min_cos)
@@ -208,14 +215,16 @@ def paraphrase_steps(
     ]
 
 
-def apply_in_order(n: int, steps: list) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
+def apply_filters(n: int, steps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, object]]]:
     """Run filters one after the other on the surviving rows.
 
     ``steps`` are callables ``f(alive_idx) -> FilterResult`` evaluated on the rows still alive (so that
-    one-to-one and dedup see only survivors, as in the paper). Returns ``(keep, reason, counts)``.
+    one-to-one and dedup see only survivors, as in the paper). Returns ``(keep, reason, scope, counts)``:
+    per row the reason and scope of the filter that dropped it (``""`` for kept rows).
     """
     alive = np.arange(n)
     reason = np.full(n, "", dtype=object)
+    scope = np.full(n, "", dtype=object)
     counts: list[dict[str, object]] = []
     for step in steps:
         if len(alive) == 0:
@@ -223,9 +232,16 @@ def apply_in_order(n: int, steps: list) -> tuple[np.ndarray, np.ndarray, list[di
         res = step(alive)
         dropped = alive[~res.keep]
         reason[dropped] = res.reason if isinstance(res.reason, str) else np.asarray(res.reason)[~res.keep]
-        counts.append({"filter": res.name, "in": len(alive), "dropped": len(dropped),
+        scope[dropped] = res.scope
+        counts.append({"filter": res.name, "scope": res.scope, "in": len(alive), "dropped": len(dropped),
                        "out": int(len(alive) - len(dropped))})
         alive = alive[res.keep]
     keep = np.zeros(n, dtype=bool)
     keep[alive] = True
+    return keep, reason, scope, counts
+
+
+def apply_in_order(n: int, steps: list) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
+    """:func:`apply_filters` without the scopes: ``(keep, reason, counts)``."""
+    keep, reason, _, counts = apply_filters(n, steps)
     return keep, reason, counts

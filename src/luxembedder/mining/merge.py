@@ -23,33 +23,44 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.datasets.ntrex import evaluate_article_matches, evaluate_mined_pairs, load_gold
+from luxembedder.errors import ConfigError, MissingDataError
 from luxembedder.mining.config import MiningConfig
+from luxembedder.mining.filters import RECHECKED_REASONS, apply_filters
+from luxembedder.mining.select import leakage_index, pair_filter_steps, resolve_leakage_files
+from luxembedder.mining.store import PAIR_COLUMNS, py_value, read_parquet, write_parquet
 from luxembedder.settings import Settings, get_settings
+from luxembedder.utils.io import (
+    atomic_directory,
+    atomic_write_json,
+    atomic_write_text,
+    read_table,
+    sha256_file,
+    write_jsonl,
+)
+from luxembedder.utils.provenance import now_iso, versions
 
 logger = logging.getLogger(__name__)
 
-GLOBAL_REASONS = ("", "duplicate-pair", "one-to-one", "leakage")
-
-
 def _read_candidates(run: Path) -> dict[str, np.ndarray]:
-    from luxembedder.errors import MissingDataError
-    from luxembedder.mining.pipeline import _read_parquet
-
     path = run / "candidates.parquet"
     if not path.is_file():
         raise MissingDataError(f"{run}: no candidates.parquet (is this a finished mining run?)")
-    return _read_parquet(path)
+    return read_parquet(path)
+
+
+def _with_scope(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``drop_scope`` per candidate; for tables written before filters declared their scope, from the reason
+    (the ``across``/``run`` filters' reasons, :data:`RECHECKED_REASONS`; any other drop was per candidate)."""
+    if "drop_scope" not in table:
+        reason = table["reason"].astype(object)
+        rechecked = np.isin(reason, np.array(sorted(RECHECKED_REASONS), dtype=object))
+        table["drop_scope"] = np.where(reason == "", "", np.where(rechecked, "across", "candidate")).astype(object)
+    return table
 
 
 def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settings | None = None) -> dict[str, Any]:
     """Merge shard runs into ``out_dir`` (pairs/, candidates.parquet, report.json/md); returns the report."""
-    from luxembedder.errors import ConfigError
-    from luxembedder.mining.filters import apply_in_order
-    from luxembedder.mining.pipeline import PAIR_COLUMNS, _write_parquet
-    from luxembedder.mining.select import _py, leakage_index, pair_filter_steps
-    from luxembedder.utils.io import atomic_directory, atomic_write_json, atomic_write_text, write_jsonl
-    from luxembedder.utils.provenance import now_iso, versions
-
     settings = settings or get_settings()
     runs = [Path(r) for r in run_dirs]
     if not runs:
@@ -60,11 +71,12 @@ def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settin
         if other.section_hash("embedding", "scoring", "filters", "pairs") != \
                 cfg.section_hash("embedding", "scoring", "filters", "pairs"):
             raise ConfigError(f"{r}: its embedding/scoring/filters/pairs config differs from {runs[0]}")
-    tables = [_read_candidates(r) for r in runs]
+    tables = [_with_scope(_read_candidates(r)) for r in runs]
     cols = list(tables[0])
     merged = {c: np.concatenate([t[c] for t in tables]) for c in cols}
-    reason = merged["reason"].astype(object)
-    survivors = np.isin(reason, np.array(GLOBAL_REASONS, dtype=object))
+    # rows dropped by a per-candidate filter stay dropped; kept rows and rows dropped by a filter whose decision
+    # depends on the other candidates or on the run's lists are re-decided on the union of the shards
+    survivors = merged["drop_scope"].astype(object) != "candidate"
     n_in = int(survivors.sum())
     merged = {c: v[survivors] for c, v in merged.items()}
     keys = np.array([f"{p}\x00{a}\x00{b}" for p, a, b in zip(merged["lang_pair"], merged["sentence_id_1"],
@@ -74,11 +86,10 @@ def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settin
     n_cross_dups = n_in - len(first)
     merged = {c: v[first] for c, v in merged.items()}
 
-    from luxembedder.mining.pipeline import resolve_leakage_files
-
     leak = leakage_index(cfg, resolve_leakage_files(cfg, settings))
     keep_all = np.zeros(len(first), dtype=bool)
     reason_all = np.full(len(first), "", dtype=object)
+    scope_all = np.full(len(first), "", dtype=object)
     pairs_info: dict[str, Any] = {}
     rows_by_pair: dict[str, list[dict[str, Any]]] = {}
     for pair in cfg.pairs:
@@ -89,22 +100,24 @@ def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settin
         f = cfg.filters.model_copy()
         steps = pair_filter_steps(cfg.model_copy(update={"filters": f.model_copy(
             update={"length_ratio": None, "overlap": None})}), t1, t2, score, leak)
-        keep, why, counts = apply_in_order(len(idx), steps)
+        keep, why, scope, counts = apply_filters(len(idx), steps)
         keep_all[idx] = keep
         reason_all[idx] = why
+        scope_all[idx] = scope
         kept = idx[keep]
         kept = kept[np.lexsort((kept, -np.nan_to_num(score[keep], nan=-np.inf)))]
-        rows_by_pair[pair] = [{k: _py(merged[k][i]) for k in PAIR_COLUMNS} for i in kept]
+        rows_by_pair[pair] = [{k: py_value(merged[k][i]) for k in PAIR_COLUMNS} for i in kept]
         pairs_info[pair] = {"candidates_in": len(idx), "final": len(kept), "steps": counts}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_directory(out / "pairs") as pdir:
         for pair, rows in rows_by_pair.items():
             write_jsonl(pdir / f"{pair}.jsonl", rows)
-            _write_parquet(pdir / f"{pair}.parquet", {k: [r[k] for r in rows] for k in PAIR_COLUMNS})
+            write_parquet(pdir / f"{pair}.parquet", {k: [r[k] for r in rows] for k in PAIR_COLUMNS})
     merged["accepted"] = keep_all
     merged["reason"] = reason_all
-    _write_parquet(out / "candidates.parquet", {k: (v.tolist() if v.dtype == object else v)
+    merged["drop_scope"] = scope_all
+    write_parquet(out / "candidates.parquet", {k: (v.tolist() if v.dtype == object else v)
                                                 for k, v in merged.items()})
     cfg.save(out / "config.yaml")
     report = {"pipeline": "luxalign-merge", "created": now_iso(), "runs": [str(r) for r in runs],
@@ -127,10 +140,6 @@ def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settin
 def evaluate_run(run_dir: str | Path, benchmark_dir: str | Path) -> dict[str, Any]:
     """P/R/F1 of a run's pairs and accuracy of its article matching against a comparable benchmark's
     ``gold.jsonl``; written to ``<run>/evaluation.json``."""
-    from luxembedder.datasets.ntrex import evaluate_article_matches, evaluate_mined_pairs, load_gold
-    from luxembedder.errors import MissingDataError
-    from luxembedder.mining.pipeline import _read_parquet
-    from luxembedder.utils.io import atomic_write_json, read_table, sha256_file
 
     run, bench = Path(run_dir), Path(benchmark_dir)
     gold_path = bench / "gold.jsonl" if bench.is_dir() else bench
@@ -146,7 +155,7 @@ def evaluate_run(run_dir: str | Path, benchmark_dir: str | Path) -> dict[str, An
         out["pairs"][pair] = evaluate_mined_pairs(rows, gold, pair)
         mf = run / "stages" / "match" / f"{pair}.parquet"
         if mf.is_file():
-            m = _read_parquet(mf)
+            m = read_parquet(mf)
             res = {}
             for name, thr in (("article_threshold", cfg.matching.article_threshold),
                               ("sentence_stage_threshold", cfg.matching.sentence_stage_threshold)):

@@ -30,11 +30,8 @@ machine, copy the run directories to one place and call :func:`~luxembedder.mini
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,21 +39,36 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.errors import ConfigError, DataError
+from luxembedder.mining import stages
 from luxembedder.mining.config import MiningConfig
+from luxembedder.mining.matching import match_articles
+from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
+from luxembedder.mining.select import resolve_leakage_files, select_pairs
+from luxembedder.mining.store import PAIR_COLUMNS as PAIR_COLUMNS  # re-exported (the pair file columns)
+from luxembedder.mining.store import (
+    fingerprint,
+    read_parquet,
+    run_stage,
+    stage_meta,
+    write_embeddings,
+    write_parquet,
+)
+from luxembedder.models.cache import CachedEncoder
+from luxembedder.models.encoder import l2_normalize
+from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import (
-    atomic_directory,
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
     remove_stale_partials,
+    sha256_file,
+    write_jsonl,
 )
+from luxembedder.utils.provenance import data_record, now_iso, versions
 
 logger = logging.getLogger(__name__)
-
-PAIR_COLUMNS = ("text_1", "text_2", "cos_sim", "margin", "article_id_1", "article_id_2", "sentence_id_1",
-                "sentence_id_2")
-
 
 @dataclass
 class MiningResult:
@@ -71,63 +83,15 @@ class MiningResult:
 
 # ------------------------------------------------------------------------------------------- helpers
 
-def _hash(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _stage_meta(stage_dir: Path) -> dict[str, Any] | None:
-    meta = stage_dir / "_stage.json"
-    if not meta.is_file():
-        return None
-    try:
-        return json.loads(meta.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
-
-
-def run_stage(run_dir: Path, name: str, fingerprint: str, build: Callable[[Path], dict[str, Any]],
-              activity: dict[str, list[str]]) -> tuple[Path, dict[str, Any]]:
-    """Run ``build(tmp_dir) -> info`` unless ``stages/<name>`` holds the same fingerprint; atomic."""
-    stage_dir = run_dir / "stages" / name
-    meta = _stage_meta(stage_dir)
-    if meta is not None and meta.get("fingerprint") == fingerprint:
-        logger.info("%-8s up to date (fingerprint %s), skipped", name, fingerprint)
-        activity["skipped"].append(name)
-        return stage_dir, meta.get("info", {})
-    t0 = time.perf_counter()
-    with atomic_directory(stage_dir) as tmp:
-        info = build(tmp)
-        info["seconds"] = round(time.perf_counter() - t0, 3)
-        atomic_write_json(tmp / "_stage.json", {"stage": name, "fingerprint": fingerprint, "info": info})
-    logger.info("%-8s done in %.1fs: %s", name, info["seconds"], info.get("summary", ""))
-    activity["run"].append(name)
-    return stage_dir, info
-
-
-def _write_parquet(path: Path, columns: dict[str, Any]) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    buf = io.BytesIO()
-    pq.write_table(pa.table(columns), buf)
-    return atomic_write_bytes(path, buf.getvalue())
-
-
-def _read_parquet(path: Path) -> dict[str, np.ndarray]:
-    import pyarrow.parquet as pq
-
-    t = pq.read_table(path)
-    return {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
-
-
-def _save_npy(path: Path, arr: np.ndarray) -> None:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr, dtype=np.float32))
-    atomic_write_bytes(path, buf.getvalue())
+# the stage store (kept under their earlier names for callers of this module)
+_hash = fingerprint
+_stage_meta = stage_meta
+_write_parquet = write_parquet
+_read_parquet = read_parquet
+_save_npy = write_embeddings
 
 
 def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
-    from luxembedder.utils.provenance import data_record
 
     return [data_record(p) for p in paths]
 
@@ -153,7 +117,6 @@ class PoolEncoder:
 
 def load_mining_encoder(cfg: MiningConfig, settings: Settings):
     """The configured encoder (registry ref or folder), optionally over a multi-process pool."""
-    from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
 
     if cfg.embedding.multi_process and cfg.embedding.backend == "torch":
         return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
@@ -215,6 +178,58 @@ def lang_view(arts: dict[str, np.ndarray], sents: dict[str, np.ndarray], lang: s
 
 # -------------------------------------------------------------------------------------------- pipeline
 
+def match_stage(tmp: Path, cfg: MiningConfig, views: dict[str, LangView], a_emb: dict[str, np.ndarray]
+                ) -> dict[str, Any]:
+    """Article matching per language pair into ``tmp/<pair>.parquet`` (a function of its inputs only)."""
+    counts = {}
+    for pair in cfg.pairs:
+        sl, tl = pair.split("-")
+        vs, vt = views[sl], views[tl]
+        src_idx = np.flatnonzero(vs.is_source)
+        m = match_articles(a_emb[sl][src_idx], vs.art_days[src_idx], a_emb[tl], vt.art_days,
+                           cfg.matching.window_days, cfg.matching.article_threshold,
+                           cfg.matching.mutual_best, cfg.matching.one_to_one)
+        src = src_idx[m.src]
+        write_parquet(tmp / f"{pair}.parquet", {
+            "src": src, "tgt": m.tgt, "cos": m.cos,
+            "article_id_1": vs.art_ids[src].tolist(), "article_id_2": vt.art_ids[m.tgt].tolist()})
+        counts[pair] = m.counts
+    return {"counts": counts, "summary": ", ".join(f"{p}: {c['matches']} matches" for p, c in counts.items())}
+
+
+def score_stage(tmp: Path, cfg: MiningConfig, views: dict[str, LangView], s_emb: dict[str, np.ndarray],
+                match_dir: Path, executor: Any = None, emb_dir: Path | None = None) -> dict[str, Any]:
+    """Candidate sentence pairs (and their margin neighbours) of the matched articles into
+    ``tmp/<pair>.parquet`` (a function of its inputs only). An ``executor`` (the Ray engine) scores each
+    pair by date shards from the embeddings in ``emb_dir``; the candidates are the same."""
+    sc = cfg.scoring
+    need_margin = sc.compute_margin or sc.method == "margin"
+    counts = {}
+    for pair in cfg.pairs:
+        sl, tl = pair.split("-")
+        vs, vt = views[sl], views[tl]
+        m = read_parquet(match_dir / f"{pair}.parquet")
+        if executor is not None and executor.can_score(cfg):
+            c = executor.score_pair(emb_dir, sl, tl, vs, vt, m["src"].astype(np.int64), m["tgt"].astype(np.int64),
+                                    cfg)
+            write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
+                                                    "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
+            counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
+            continue
+        se = np.asarray(s_emb[sl], dtype=np.float32)
+        te = np.asarray(s_emb[tl], dtype=np.float32)
+        c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
+                            m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
+                            knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads)
+        if need_margin and sc.neighbour_pool == "window":
+            c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
+                                          sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe, threads=sc.threads)
+        write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
+                                                "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
+        counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
+    return {"counts": counts, "summary": ", ".join(f"{p}: {c['candidates']} candidates" for p, c in counts.items())}
+
+
 def mine(
     articles_paths: list[str | Path],
     out_dir: str | Path,
@@ -232,8 +247,7 @@ def mine(
     """
     cfg = config or MiningConfig()
     if executor is None and cfg.execution.engine == "ray":
-        from luxembedder.errors import DataError
-        from luxembedder.mining.ray_engine import RayExecutor
+        from luxembedder.mining.ray_engine import RayExecutor  # ray is an optional extra
 
         for p in articles_paths:  # input errors first, before a cluster is started or reached
             if not Path(p).is_file():
@@ -246,8 +260,6 @@ def mine(
 
 def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConfig, settings: Settings | None,
           lenient: bool, encoder: Any, show_progress: bool, executor: Any) -> MiningResult:
-    from luxembedder.errors import ConfigError, DataError
-
     settings = settings or get_settings()
     paths = [Path(p) for p in articles_paths]
     if not paths:
@@ -276,13 +288,11 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
                        cfg.matching.window_days if (cfg.shard.start or cfg.shard.end) else None)
 
     def build_prepare(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.stages import prepare_corpus
 
         corpus = executor.prepare(paths, cfg, lenient) if executor is not None else \
-            prepare_corpus(paths, cfg, lenient=lenient)
+            stages.prepare_corpus(paths, cfg, lenient=lenient)
         _write_parquet(tmp / "articles.parquet", corpus.articles)
         _write_parquet(tmp / "sentences.parquet", corpus.sentences)
-        from luxembedder.utils.io import write_jsonl
 
         write_jsonl(tmp / "rejected.jsonl", corpus.rejected)
         return {"counts": corpus.counts, "summary": f"{len(corpus.articles['id'])} articles, "
@@ -299,7 +309,6 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     fp_embed = _hash("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
 
     def build_embed(tmp: Path) -> dict[str, Any]:
-        from luxembedder.models.cache import CachedEncoder
 
         if encoder is not None:
             enc = encoder
@@ -341,25 +350,8 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     # ---- match ---------------------------------------------------------------------------------
     fp_match = _hash("match", fp_embed, cfg.section_hash("matching"))
 
-    def build_match(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.matching import match_articles
-
-        counts = {}
-        for pair in cfg.pairs:
-            sl, tl = pair.split("-")
-            vs, vt = views[sl], views[tl]
-            src_idx = np.flatnonzero(vs.is_source)
-            m = match_articles(a_emb[sl][src_idx], vs.art_days[src_idx], a_emb[tl], vt.art_days,
-                               cfg.matching.window_days, cfg.matching.article_threshold,
-                               cfg.matching.mutual_best, cfg.matching.one_to_one)
-            src = src_idx[m.src]
-            _write_parquet(tmp / f"{pair}.parquet", {
-                "src": src, "tgt": m.tgt, "cos": m.cos,
-                "article_id_1": vs.art_ids[src].tolist(), "article_id_2": vt.art_ids[m.tgt].tolist()})
-            counts[pair] = m.counts
-        return {"counts": counts, "summary": ", ".join(f"{p}: {c['matches']} matches" for p, c in counts.items())}
-
-    match_dir, match_info = run_stage(run_dir, "match", fp_match, build_match, activity)
+    match_dir, match_info = run_stage(run_dir, "match", fp_match,
+                                      lambda tmp: match_stage(tmp, cfg, views, a_emb), activity)
 
     # ---- score ---------------------------------------------------------------------------------
     sc = cfg.scoring
@@ -367,37 +359,9 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     fp_score = _hash("score", fp_match, need_margin, sc.margin_k, sc.neighbour_pool, sc.index, sc.ivf_nlist,
                      sc.ivf_nprobe, sc.candidate_floor, cfg.matching.window_days)
 
-    def build_score(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
-
-        counts = {}
-        for pair in cfg.pairs:
-            sl, tl = pair.split("-")
-            vs, vt = views[sl], views[tl]
-            m = _read_parquet(match_dir / f"{pair}.parquet")
-            se = np.asarray(s_emb[sl], dtype=np.float32)
-            te = np.asarray(s_emb[tl], dtype=np.float32)
-            if executor is not None and executor.can_score(cfg):
-                c = executor.score_pair(emb_dir, sl, tl, vs, vt, m["src"].astype(np.int64),
-                                        m["tgt"].astype(np.int64), cfg)
-                _write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
-                                                         "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
-                counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
-                continue
-            c = candidate_pairs(se, vs.offsets, te, vt.offsets, m["src"].astype(np.int64),
-                                m["tgt"].astype(np.int64), floor=sc.candidate_floor, k=sc.margin_k,
-                                knn=need_margin and sc.neighbour_pool == "article", threads=sc.threads)
-            if need_margin and sc.neighbour_pool == "window":
-                c = window_knn_for_candidates(c, se, vs.sent_days, te, vt.sent_days, cfg.matching.window_days,
-                                              sc.margin_k, sc.index, sc.ivf_nlist, sc.ivf_nprobe,
-                                              threads=sc.threads)
-            _write_parquet(tmp / f"{pair}.parquet", {"pair": c.pair, "src": c.src, "tgt": c.tgt, "cos": c.cos,
-                                                     "knn_src": c.knn_src, "knn_tgt": c.knn_tgt})
-            counts[pair] = {"article_pairs": len(m["src"]), "candidates": len(c)}
-        return {"counts": counts,
-                "summary": ", ".join(f"{p}: {c['candidates']} candidates" for p, c in counts.items())}
-
-    score_dir, score_info = run_stage(run_dir, "score", fp_score, build_score, activity)
+    score_dir, score_info = run_stage(run_dir, "score", fp_score,
+                                      lambda tmp: score_stage(tmp, cfg, views, s_emb, match_dir, executor, emb_dir),
+                                      activity)
 
     # ---- select (decisions, filters, outputs) ---------------------------------------------------
     leak_files = resolve_leakage_files(cfg, settings)
@@ -407,8 +371,6 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
         (run_dir / "report.json").is_file()
 
     def build_select(tmp: Path) -> dict[str, Any]:
-        from luxembedder.mining.select import select_pairs
-
         return select_pairs(run_dir, tmp, cfg, arts, sents, views, s_emb, match_dir, score_dir, leak_files)
 
     if not outputs_ok:
@@ -479,7 +441,6 @@ def empty_causes(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _file_sig(p: Path) -> str:
-    from luxembedder.utils.io import sha256_file
 
     return sha256_file(p) if p.is_file() else "missing"
 
@@ -503,7 +464,6 @@ class _LazyEncoder:
 
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
     from luxembedder.models.backends import backend_suffix
-    from luxembedder.models.registry import model_name
 
     return model_name(cfg.embedding.model, settings) + backend_suffix(cfg.embedding.backend)
 
@@ -511,31 +471,13 @@ def _model_name(cfg: MiningConfig, settings: Settings) -> str:
 def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: bool) -> np.ndarray:
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    from luxembedder.models.encoder import l2_normalize
 
     return l2_normalize(cached.encode(texts, batch_size=cfg.embedding.batch_size, show_progress=show_progress))
-
-
-def resolve_leakage_files(cfg: MiningConfig, settings: Settings) -> list[Path]:
-    """Leakage lists: the configured files, or the ParaLux sentence list of the data directory if present."""
-    files = list(cfg.filters.leakage_files) if cfg.filters.leakage_files is not None else []
-    if cfg.filters.leakage_files is None and settings.data_dir is not None:
-        default = settings.data_dir / "paralux_texts" / "benchmark_texts.txt"
-        if default.is_file():
-            files.append(default)
-    files += list(cfg.filters.extra_eval_files)
-    from luxembedder.errors import MissingDataError
-
-    for f in files:
-        if not Path(f).is_file():
-            raise MissingDataError(f"leakage file not found: {f}")
-    return [Path(f) for f in files]
 
 
 def build_report(run_dir: Path, cfg: MiningConfig, inputs: list[dict[str, Any]], info: dict[str, Any],
                  lenient: bool, activity: dict[str, list[str]], leak_files: list[Path]) -> dict[str, Any]:
     """Assemble ``report.json`` and ``report.md`` from the stages' recorded counts."""
-    from luxembedder.utils.provenance import now_iso, versions
 
     sel = info["select"]
     report = {

@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.errors import MissingDataError
 from luxembedder.mining.config import MiningConfig
 from luxembedder.mining.filters import (
     FilterResult,
     LeakageIndex,
+    apply_filters,
     apply_in_order,
     exact_duplicates,
     length_ratio,
@@ -26,8 +28,26 @@ from luxembedder.mining.filters import (
     paraphrase_steps,
 )
 from luxembedder.mining.scoring import Candidates, make_scorer
+from luxembedder.mining.store import PAIR_COLUMNS, py_value, read_parquet, write_parquet
+from luxembedder.settings import Settings
+from luxembedder.utils.io import atomic_directory, write_jsonl
+from luxembedder.utils.plotting import pyplot, save_png
 
 logger = logging.getLogger(__name__)
+
+
+def resolve_leakage_files(cfg: MiningConfig, settings: Settings) -> list[Path]:
+    """Leakage lists: the configured files, or the ParaLux sentence list of the data directory if present."""
+    files = list(cfg.filters.leakage_files) if cfg.filters.leakage_files is not None else []
+    if cfg.filters.leakage_files is None and settings.data_dir is not None:
+        default = settings.data_dir / "paralux_texts" / "benchmark_texts.txt"
+        if default.is_file():
+            files.append(default)
+    files += list(cfg.filters.extra_eval_files)
+    for f in files:
+        if not Path(f).is_file():
+            raise MissingDataError(f"leakage file not found: {f}")
+    return [Path(f) for f in files]
 
 
 def leakage_index(cfg: MiningConfig, files: list[Path], texts: list[str] | None = None) -> LeakageIndex:
@@ -56,7 +76,6 @@ def pair_filter_steps(cfg: MiningConfig, t1: np.ndarray, t2: np.ndarray, score: 
 
 
 def _histogram(path: Path, pair: str, cos: np.ndarray, margin: np.ndarray, accepted: np.ndarray) -> None:
-    from luxembedder.utils.plotting import pyplot, save_png
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -79,9 +98,6 @@ def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np
                  sents: dict[str, np.ndarray], views: dict[str, Any], s_emb: dict[str, np.ndarray],
                  match_dir: Path, score_dir: Path, leak_files: list[Path]) -> dict[str, Any]:
     """Decide, filter and write ``pairs/``, ``candidates.parquet`` and histograms. Returns stage info."""
-    from luxembedder.mining.pipeline import PAIR_COLUMNS, _read_parquet, _write_parquet
-    from luxembedder.utils.io import atomic_directory, write_jsonl
-
     scorer = make_scorer(cfg.scoring)
     leak = leakage_index(cfg, leak_files)
     texts = sents["text"].astype(object)
@@ -93,8 +109,8 @@ def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np
     for pair in cfg.pairs:
         sl, tl = pair.split("-")
         vs, vt = views[sl], views[tl]
-        m = _read_parquet(match_dir / f"{pair}.parquet")
-        s = _read_parquet(score_dir / f"{pair}.parquet")
+        m = read_parquet(match_dir / f"{pair}.parquet")
+        s = read_parquet(score_dir / f"{pair}.parquet")
         c = Candidates(s["pair"].astype(np.int64), s["src"].astype(np.int64), s["tgt"].astype(np.int64),
                        s["cos"].astype(np.float32), s["knn_src"].astype(np.float32),
                        s["knn_tgt"].astype(np.float32))
@@ -113,7 +129,7 @@ def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np
             return FilterResult(f"{scorer.name}_decision", d.keep, d.reason)
 
         steps = [article_step, decision_step, *pair_filter_steps(cfg, t1, t2, score, leak)]
-        keep, reason, step_counts = apply_in_order(len(c), steps)
+        keep, reason, scope, step_counts = apply_filters(len(c), steps)
         a1 = m["article_id_1"].astype(object)[c.pair] if len(c) else np.zeros(0, object)
         a2 = m["article_id_2"].astype(object)[c.pair] if len(c) else np.zeros(0, object)
         sid1 = sids[vs.sent_rows[c.src]]
@@ -121,7 +137,8 @@ def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np
         cand_tables.append({
             "lang_pair": np.full(len(c), pair, dtype=object), "text_1": t1, "text_2": t2,
             "cos_sim": c.cos, "margin": margin, "article_cos": art_cos, "article_id_1": a1, "article_id_2": a2,
-            "sentence_id_1": sid1, "sentence_id_2": sid2, "accepted": keep, "reason": reason})
+            "sentence_id_1": sid1, "sentence_id_2": sid2, "accepted": keep, "reason": reason,
+            "drop_scope": scope})
         kept = np.flatnonzero(keep)
         # final pairs ordered by score, best first
         kept = kept[np.lexsort((kept, -np.nan_to_num(score[kept].astype(np.float64), nan=-np.inf)))]
@@ -141,14 +158,14 @@ def select_pairs(run_dir: Path, tmp: Path, cfg: MiningConfig, arts: dict[str, np
     with atomic_directory(run_dir / "pairs") as pdir:
         for pair, rows in pair_rows.items():
             write_jsonl(pdir / f"{pair}.jsonl", rows)
-            _write_parquet(pdir / f"{pair}.parquet", {k: [r[k] for r in rows] for k in PAIR_COLUMNS})
+            write_parquet(pdir / f"{pair}.parquet", {k: [r[k] for r in rows] for k in PAIR_COLUMNS})
         if para_rows is not None:
             src = cfg.pairs[0].split("-")[0]
             write_jsonl(pdir / f"{src}-{src}.jsonl", para_rows)
     if cand_tables:
         merged = {k: np.concatenate([t[k] for t in cand_tables]) for k in cand_tables[0]}
         merged = {k: (v.tolist() if v.dtype == object else v) for k, v in merged.items()}
-        _write_parquet(run_dir / "candidates.parquet", merged)
+        write_parquet(run_dir / "candidates.parquet", merged)
     for pair, cos, margin, keep in hist if cfg.histograms else []:
         _histogram(run_dir / "histograms" / f"{pair}.png", pair, cos, margin, keep)
     info["summary"] = ", ".join(f"{p}: {v['final']} pairs" for p, v in info["pairs"].items())
@@ -174,9 +191,4 @@ def _paraphrases(cfg, views, s_emb, texts, sids, arts, leak) -> tuple[list[dict[
     return rows, {"language": lang, "candidates": len(cos), "final": len(rows), "steps": counts}
 
 
-def _py(x: Any) -> Any:
-    if isinstance(x, np.floating):
-        return None if not np.isfinite(x) else round(float(x), 6)
-    if isinstance(x, np.integer):
-        return int(x)
-    return x if not isinstance(x, np.str_) else str(x)
+_py = py_value  # the earlier name

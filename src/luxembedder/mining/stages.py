@@ -16,7 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.datasets.articles import ArticleColumns, load_articles
 from luxembedder.mining.config import MiningConfig
+from luxembedder.text.clean import clean_text
+from luxembedder.text.langid import LanguageIdentifier
+from luxembedder.text.sentences import prepare_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +37,6 @@ class Corpus:
 
 def article_columns(cfg: MiningConfig):
     """The :class:`~luxembedder.datasets.articles.ArticleColumns` for the input section."""
-    from luxembedder.datasets.articles import ArticleColumns
 
     cols = ArticleColumns.preset(cfg.input.column_preset)
     if cfg.input.columns:
@@ -53,10 +56,6 @@ def prepare_corpus(paths: list[Path], cfg: MiningConfig, lenient: bool = False) 
     """Load, clean, filter and split articles; see the module docstring."""
     from tqdm.auto import tqdm
 
-    from luxembedder.datasets.articles import load_articles
-    from luxembedder.text.clean import clean_text
-    from luxembedder.text.langid import LanguageIdentifier
-    from luxembedder.text.sentences import prepare_sentences
 
     load = load_articles(paths, columns=article_columns(cfg), lenient=lenient)
     langs = cfg.languages()

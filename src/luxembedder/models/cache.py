@@ -8,7 +8,6 @@ as soon as it is done, so an interrupted job resumes from the last finished shar
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from luxembedder.models.encoder import Encoder
-from luxembedder.utils.io import atomic_write_bytes
+from luxembedder.utils.io import atomic_write_npz
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +55,10 @@ class CachedEncoder:
         if self.dir is None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        np.savez(buf, keys=np.array(keys), vectors=vectors.astype(np.float32))
         # named by content, so processes sharing a cache directory never overwrite each other's shards
         digest = hashlib.blake2b("".join(keys).encode(), digest_size=8).hexdigest()
-        atomic_write_bytes(self.dir / f"shard-{digest}.npz", buf.getvalue())
+        atomic_write_npz(self.dir / f"shard-{digest}.npz", {"keys": np.array(keys),
+                                                             "vectors": vectors.astype(np.float32)})
 
     def plan_chunks(self, requests: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
         """The ``(key, text)`` chunks that ``encode`` would pass to the encoder, one call per request in

@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from luxembedder.utils.io import sha256_file, sha256_text
+
 logger = logging.getLogger(__name__)
 
 
@@ -96,11 +98,25 @@ def encode_texts(
 
 
 def model_fingerprint(path: Path) -> str:
-    """A cheap identity for a local model folder: path plus size and mtime of its weight files."""
+    """The identity of a local model folder's weights: sha256 over each weight file's relative name and the
+    sha256 of its contents (not its path or mtime), so a copy of the same weights on another machine has the
+    same fingerprint and results merge. File hashes are memoised (:func:`luxembedder.utils.io.sha256_file`)."""
+    root = Path(path)
+    files = sorted({*root.glob("**/*.safetensors"), *root.glob("**/*.bin")})
+    listing = "".join(f"{f.relative_to(root).as_posix()}:{sha256_file(f)}\n" for f in files)
+    return sha256_text(listing)[:16]
+
+
+def weights_fingerprint(model: Any) -> str:
+    """The identity of an in-memory torch model: sha256 over its state dict's names, dtypes, shapes and bytes."""
     import hashlib
 
-    h = hashlib.sha256(str(path.resolve()).encode())
-    for f in sorted(path.glob("**/*.safetensors")) + sorted(path.glob("**/*.bin")):
-        st = f.stat()
-        h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+    import torch
+
+    h = hashlib.sha256()
+    for key, tensor in model.state_dict().items():
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{key}:{t.dtype}:{tuple(t.shape)}\n".encode())
+        if t.numel():
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]

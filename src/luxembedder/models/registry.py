@@ -276,6 +276,24 @@ def model_name(ref: str | Path, settings: Settings | None = None) -> str:
     return f"{Path(resolved.location).name}@{model_fingerprint(Path(resolved.location))}"
 
 
+def model_provenance(ref: str | Path, settings: Settings | None = None) -> dict[str, str | None]:
+    """``{path, base_model}`` of a reference for result records: the folder or hub id it resolved to, and the
+    model it was fine-tuned from (``luxembedder.json`` of a model ``luxembedder train`` wrote; else the
+    registry entry's source, or None)."""
+    resolved = resolve_model(ref, settings)
+    base: str | None = None
+    if resolved.kind == "local":
+        meta = Path(resolved.location) / "luxembedder.json"
+        if meta.is_file():
+            try:
+                base = json.loads(meta.read_text(encoding="utf-8")).get("base_model")
+            except (OSError, ValueError):
+                base = None
+    if base is None and resolved.spec is not None:
+        base = resolved.spec.hub_id or resolved.spec.name
+    return {"path": resolved.location, "base_model": base}
+
+
 def load_encoder(
     ref: str | Path, settings: Settings | None = None, bf16: bool = False, device: str | None = None,
     backend: str = "torch",

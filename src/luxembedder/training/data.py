@@ -18,7 +18,6 @@ import logging
 import math
 import random
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from luxembedder.datasets.letz import LETZ_ATTRIBUTION, LETZ_LICENSE, read_letz
 from luxembedder.datasets.parallel import ParallelRows, evaluation_texts, ntrex_parallel, sib200_parallel
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.text.normalize import match_key
 from luxembedder.training.config import (
     LetzSource,
     NtrexSource,
@@ -195,7 +195,7 @@ def _score(row: dict[str, Any], col: str, path: Path, line: int) -> float:
 
 def normalize_for_match(text: str) -> str:
     """Case- and whitespace-insensitive form used for deduplication and the leakage check."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return match_key(text)
 
 
 def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:

@@ -19,15 +19,19 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from luxembedder.errors import ConfigError
+from luxembedder.text.langcodes import to_iso639_1
+
 EditFn = Callable[[str, str, random.Random, "str | None"], "str | None"]
 
-_LANG_ALIASES = {"lb": "lb", "ltz": "lb", "lu": "lb", "en": "en", "eng": "en", "fr": "fr", "fra": "fr", "fre": "fr"}
-
-
 def normalize_lang(lang: str | None) -> str:
-    """``ltz``/``ltz_Latn`` → ``lb`` etc.; unknown languages pass through (only number edits apply)."""
+    """``ltz``/``ltz_Latn`` → ``lb`` etc. (:mod:`luxembedder.text.langcodes`); unknown languages pass through
+    lower-cased (only number edits apply)."""
     code = (lang or "").split("_")[0].lower()
-    return _LANG_ALIASES.get(code, code)
+    try:
+        return to_iso639_1(code) if code else code
+    except ConfigError:
+        return code
 
 
 def _lexicon() -> dict[str, dict[str, tuple[str, ...]]]:

@@ -420,7 +420,7 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size,
         learning_rate=config.lr,
-        warmup_steps=config.warmup_ratio,
+        warmup_steps=min(config.warmup_ratio, 1 - 1e-9),  # transformers>=5: a float < 1 is a ratio of all steps
         weight_decay=config.weight_decay,
         seed=config.seed,
         data_seed=config.seed,

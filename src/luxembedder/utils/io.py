@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,20 @@ logger = logging.getLogger(__name__)
 TABLE_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt")
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
+@lru_cache(maxsize=4096)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
+        while block := fh.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (the toolkit's one file hash), memoised on (path, size, mtime)."""
+    p = Path(path).resolve()
+    st = p.stat()
+    return _sha256_cached(str(p), st.st_size, st.st_mtime_ns)
 
 
 def sha256_text(text: str) -> str:
@@ -139,6 +147,24 @@ def atomic_write_text(path: str | Path, text: str, skip_if_same: bool = False) -
 def atomic_write_json(path: str | Path, obj: Any, skip_if_same: bool = False) -> Path:
     return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n",
                              skip_if_same=skip_if_same)
+
+
+def atomic_write_npy(path: str | Path, array: Any) -> Path:
+    """One array as ``.npy`` (float arrays kept in their dtype), atomically."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array))
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def atomic_write_npz(path: str | Path, arrays: dict[str, Any]) -> Path:
+    """Named arrays as an uncompressed ``.npz``, atomically."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def write_jsonl(path: str | Path, rows: list[dict[str, Any]], skip_if_same: bool = False) -> Path:

@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from luxembedder.utils.io import sha256_file
+
 _PACKAGES = (
     "luxembedder", "torch", "transformers", "sentence-transformers", "tokenizers", "numpy",
     "scikit-learn", "faiss-cpu", "datasets",
@@ -27,13 +29,29 @@ def versions() -> dict[str, str]:
     return out
 
 
+@cache
+def toolkit_commit() -> str | None:
+    """The git commit of the luxembedder source tree when it is a git checkout (``+dirty`` with local
+    changes); None for an installed wheel or without git."""
+    import subprocess
+
+    src = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--untracked-files=no", "."],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if dirty else head or None
+
+
 def now_iso() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def data_record(path: str | Path) -> dict[str, Any]:
     """``{path, sha256, bytes}`` for one data file."""
-    from luxembedder.utils.io import sha256_file
 
     p = Path(path)
     return {"path": str(p), "sha256": sha256_file(p), "bytes": p.stat().st_size}
