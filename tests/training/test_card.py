@@ -12,10 +12,10 @@ from luxembedder.evaluation.results import ResultRecord, save_results
 from luxembedder.training.card import (
     add_results,
     combined_license,
-    hf_license_id,
     model_card,
     strip_local_paths,
 )
+from luxembedder.utils.licenses import hf_license_id
 
 LETZ_ATTR = "LETZ (Philippy, Haddadan, Bissyandé 2024), built from the Luxembourg Online Dictionary"
 

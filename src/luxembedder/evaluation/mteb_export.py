@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from luxembedder import __version__
+from luxembedder._version import __version__
 from luxembedder.evaluation.results import ResultRecord
 from luxembedder.evaluation.tasks import MtebSlot, task_class_for
 from luxembedder.utils.io import atomic_write_json

@@ -22,6 +22,7 @@ import yaml
 
 from luxembedder.mining.config import MiningConfig
 from luxembedder.mining.pipeline import PAIR_COLUMNS
+from luxembedder.utils.licenses import hf_license_id
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +168,6 @@ def write_parquet_metadata(path: Path, pair_facts: dict[str, Any], folder_facts:
 
 def card_metadata(facts: dict[str, Any]) -> dict[str, Any]:
     """YAML front matter of the dataset card."""
-    from luxembedder.training.card import hf_license_id
-
     pairs = facts["pairs"]
     langs = list(dict.fromkeys(lang for p in pairs.values() for lang in p["languages"]))
     lic = facts["source"]["license"]

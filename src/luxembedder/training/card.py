@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from luxembedder.utils.licenses import PERMISSIVE_LICENSES, hf_license_id
+
 logger = logging.getLogger(__name__)
 
 CARD_RESULTS_FILE = "eval_results.json"
@@ -39,11 +41,7 @@ KNOWN_BASE_LICENSES: dict[str, str] = {
 }
 """Licences of the base models the registry knows (as stated on their Hugging Face model pages)."""
 
-PERMISSIVE_LICENSES = frozenset({
-    "mit", "apache-2.0", "bsd-2-clause", "bsd-3-clause", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0",
-    "cc-by-4.0", "odc-by", "pddl", "unlicense",
-})
-"""Licences whose only condition on a model trained on the data is attribution (or none)."""
+
 
 _PATH_KEYS = frozenset({"path", "output_dir", "cache_dir", "exclude_files", "leakage_files",
                         "extra_eval_files", "articles", "gold", "guide_model", "model", "base_model_ref",
@@ -76,19 +74,6 @@ def strip_local_paths(obj: Any, key: str | None = None) -> Any:
 
 def _is_hub_id(value: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][\w.\-]*/[\w.\-]+", value)) and not Path(value).exists()
-
-
-def hf_license_id(text: str | None) -> str | None:
-    """A licence string as a Hugging Face licence id (``CC BY 4.0`` -> ``cc-by-4.0``), or None if unknown."""
-    if not text:
-        return None
-    t = re.sub(r"[\s_]+", "-", text.strip().lower()).replace("--", "-")
-    t = {"mit-license": "mit", "apache-2": "apache-2.0", "apache": "apache-2.0", "apache-license-2.0": "apache-2.0",
-         "cc0": "cc0-1.0", "cc-0": "cc0-1.0", "public-domain": "pddl"}.get(t, t)
-    if re.fullmatch(r"cc-by(-nc)?(-nd|-sa)?-\d\.\d", t) or t in PERMISSIVE_LICENSES or t in (
-            "gpl-3.0", "lgpl-3.0", "agpl-3.0", "odbl", "openrail", "other", "unknown"):
-        return t
-    return None
 
 
 def combined_license(base: str | None, data: Iterable[str | None]) -> tuple[str, str | None]:
