@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from luxembedder.cli.main import app
+from luxembedder.evaluation.report import PAIRED_TEST
 from luxembedder.recipe.config import RecipeConfig
 from luxembedder.recipe.demo import demo_config, packaged_config
 from luxembedder.recipe.report import SECTIONS
@@ -102,7 +103,7 @@ def test_demo_quick_end_to_end_on_bundled_sample(tmp_path, tiny_model_dir):
     # one number convention (percent, one decimal, CI in brackets, Δ with the named paired test), the data
     # folder actually used, and a warning for the 2-pair dev split of the tiny sample
     assert re.search(r"\| \d+\.\d \[\d+\.\d, \d+\.\d\] \| \d+\.\d \[\d+\.\d, \d+\.\d\] \| [+-]\d+\.\d ", md)
-    assert "paired bootstrap" in md and "(200 resamples)" in md
+    assert PAIRED_TEST in md and "(200 resamples)" in md
     assert "**Data folder used:** none found" in md and "../shared/data" not in md
     assert "tiny dev split" in md and "unreliable" in md and '<p class="warning">' in html
     assert "{'" not in md and '{"' not in md  # no raw dicts
