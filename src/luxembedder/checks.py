@@ -75,6 +75,8 @@ def check_training(cfg: Any, settings: Settings | None = None, min_dev_pairs: in
     rows = [_model_row(cfg.model, settings, "base model")]
     if getattr(cfg, "guide_model", None):
         rows.append(_model_row(cfg.guide_model, settings, "guide model"))
+    if any(s.objective == "distill" for s in cfg.all_sources) and cfg.teacher_model:
+        rows.append(_model_row(cfg.teacher_model, settings, "teacher model"))
     data = prepare_data(cfg, settings)
     rows.append(_row("pairs (train / dev)", ", ".join(
         f"{name} {c.get('train', 0):,} / {c.get('dev', 0):,}" for name, c in data.counts.items())))

@@ -98,6 +98,8 @@ def register(app: typer.Typer) -> None:
         if engine:
             data["execution"]["engine"] = engine
         if ray_address:
+            if engine == "local":
+                raise ConfigError("--ray-address needs --engine ray (it was given with --engine local)")
             data["execution"]["ray_address"] = ray_address
             data["execution"]["engine"] = "ray"
         start, end = _parse_shard(shard)

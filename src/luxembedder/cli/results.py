@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
                                         "model), csv or json (one row per model and task, numbers in percent)."),
     ) -> None:
         """Print the results: percent with one decimal, 95% CI in brackets, Δ to the first model with its
-        paired-bootstrap interval and p-value."""
+        paired bootstrap interval and the p-value of the named paired test (exact McNemar or sign-flip)."""
         from luxembedder.evaluation.report import format_table, table_rows
         from luxembedder.evaluation.results import load_results
 
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         fmt: CompareFormat = typer.Option(CompareFormat("md"), "--format", "-f", help="Markdown table or JSON rows."),
     ) -> None:
         """Paired difference model − baseline per task and subset, with a 95% paired-bootstrap interval and
-        p-values, over the items both models were scored on."""
+        one p-value (exact McNemar for 0/1 items, else sign-flip), over the items both models were scored on."""
         import json
 
         from luxembedder.evaluation.compare import compare_markdown, compare_models

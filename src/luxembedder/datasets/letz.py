@@ -88,7 +88,7 @@ def read_letz(data_dir: str | Path, subset: LetzSubset, split: str = "train") ->
         cls = row.get("class")
         if cls not in (0, 1) or isinstance(cls, bool):
             raise DataError(f"class must be 0 or 1, not {cls!r}", path, line, "class")
-        lang = row.get("lang", "lb") if subset == "WoT" else "lb"
+        lang = row.get("lang") if subset == "WoT" else "lb"
         if subset == "WoT" and (not isinstance(lang, str) or not lang.strip()):
             raise DataError("missing language of the word", path, line, "lang")
         item = LetzRow(values["text"], values["label"], str(lang).strip(), cls == 1, line)

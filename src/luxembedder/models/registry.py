@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from luxembedder.errors import ModelNotAvailableError
+from luxembedder.errors import ConfigError, ModelNotAvailableError
 from luxembedder.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -314,6 +314,9 @@ def load_encoder(
     settings = settings or get_settings()
     resolved = resolve_model(ref, settings)
     if resolved.kind == "adapter":
+        if backend != "torch":
+            raise ConfigError(f"backend {backend} is for sentence-transformers folders; '{ref}' is an adapter "
+                              "model (use backend torch)")
         from luxembedder.models.adapters import load_adapter
 
         return load_adapter(resolved.ref)

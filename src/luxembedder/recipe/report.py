@@ -301,7 +301,7 @@ def write_report(
     """Write ``report.md`` and ``report.html`` (plus ``report_assets/*.png``) for a recipe run.
 
     ``min_dev_pairs``: held-out dev pairs per language pair below which a warning says the best-checkpoint
-    choice is unreliable (under ~50 pairs one retrieval hit moves dev accuracy by 2 points or more); ``n_resamples``: resamples of the paired bootstrap behind each Δ.
+    choice is unreliable (under ~50 pairs one retrieval hit moves dev accuracy by 2 points or more); ``n_resamples``: resamples behind each Δ (its bootstrap interval and, for non-0/1 items, the sign-flip permutation p-value).
     """
     out_dir = Path(out_dir)
     assets = out_dir / "report_assets"

@@ -342,7 +342,7 @@ def _results_section(res: dict[str, Any], meta: dict[str, Any]) -> list[str]:
 
 def _data_section(meta: dict[str, Any], fm: dict[str, Any]) -> list[str]:
     out = ["## Training data", "",
-           "| file | pair | sha256 | licence | rows read | kept | below min_score | duplicates | ParaLux leakage |",
+           "| file | pair | sha256 | licence | rows read | kept | below min_score | duplicates | evaluation-set leakage |",
            "|---|---|---|---|---|---|---|---|---|"]
     attributions = []
     for s, td in zip(meta.get("data", []), fm["training_data"], strict=True):

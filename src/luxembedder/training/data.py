@@ -424,8 +424,9 @@ def drop_leakage(sets: dict[str, PairSet], excluded: set[str]) -> dict[str, int]
             logger.warning("%s: dropped %d rows with a text of the leakage-exclusion list", name, n)
             kept = ps.subset(keep)
             ps.first, ps.second, ps.negatives = kept.first, kept.second, kept.negatives
-            if ps.sources:
+            if ps.sources:  # counted on the set's first file, like max_rows drops
                 ps.sources[0].dropped_leakage += n
+                ps.sources[0].rows_kept -= n
         if len(ps) == 0:
             raise DataError(f"pair set {name}: no pairs left after removing evaluation (leakage) texts",
                             ps.sources[0].path if ps.sources else None)

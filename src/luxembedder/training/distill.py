@@ -36,11 +36,12 @@ def distillation_rows(first: list[str], second: list[str], teacher: Encoder, bat
 
     >>> from luxembedder.models.adapters import CallableEncoder
     >>> import numpy as np
-import torch
-    >>> t = CallableEncoder("len", lambda texts: np.array([[len(x), 1.0] for x in texts], dtype=np.float32))
+    >>> t = CallableEncoder(lambda texts: np.array([[len(x), 1.0] for x in texts], dtype=np.float32), name="len")
     >>> rows = distillation_rows(["Moien", "Äddi"], ["Hello", "Bye"], t)
-    >>> rows["text"], [r[0] for r in rows["label"]]
-    (['Moien', 'Hello', 'Äddi', 'Bye'], [5.0, 5.0, 3.0, 3.0])
+    >>> rows["text"]
+    ['Moien', 'Hello', 'Äddi', 'Bye']
+    >>> rows["label"][0] == rows["label"][1] != rows["label"][2]   # lb and xx both learn T(xx)
+    True
     """
     targets = np.asarray(teacher.encode(second, batch_size=batch_size), dtype=np.float32)
     texts: list[str] = []

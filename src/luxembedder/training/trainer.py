@@ -19,7 +19,7 @@ from typing import Any
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.settings import Settings, get_settings
 from luxembedder.training.card import model_card
-from luxembedder.training.config import TrainConfig
+from luxembedder.training.config import PairSource, TrainConfig
 from luxembedder.training.data import (
     PairSet,
     default_exclusion_files,
@@ -365,7 +365,11 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         raise ConfigError("output_dir is required (--out DIR)")
     # fail fast: model reference and pair files are checked before torch/transformers are imported (~20 s)
     resolve_model(config.model, settings)
-    expand_sources(config.pairs)
+    files = [s for s in config.all_sources if isinstance(s, PairSource)]
+    if not files and not config.sources:
+        raise ConfigError("no pair sources given (pass --pairs PATH or set 'pairs' / 'sources' in the config)")
+    if files:
+        expand_sources(files)
 
     import torch
     import transformers
@@ -383,7 +387,6 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         shutil.rmtree(work)
 
     # 1. data: every input problem surfaces here, before the model is loaded
-    resolve_model(config.model, settings)
     data = prepare_data(config, settings)
     if config.threads:
         torch.set_num_threads(config.threads)

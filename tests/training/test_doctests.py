@@ -1,0 +1,16 @@
+"""The runnable examples in the training-source modules' docstrings run and pass."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+import luxembedder.datasets.letz
+import luxembedder.training.distill
+
+
+@pytest.mark.parametrize("module", [luxembedder.datasets.letz, luxembedder.training.distill])
+def test_docstring_examples(module):
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
