@@ -8,9 +8,11 @@ import pytest
 
 import luxembedder.datasets.letz
 import luxembedder.training.distill
+import luxembedder.training.trainer
 
 
-@pytest.mark.parametrize("module", [luxembedder.datasets.letz, luxembedder.training.distill])
+@pytest.mark.parametrize("module", [luxembedder.datasets.letz, luxembedder.training.distill,
+                                    luxembedder.training.trainer])
 def test_docstring_examples(module):
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

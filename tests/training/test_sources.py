@@ -245,8 +245,10 @@ def test_weighted_loss_scales_the_inner_loss():
     assert float(w(None, None)) == 0.75 and w.citation == "x"
 
 
-def test_a_config_with_only_builtin_sources_trains(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path):
+def test_a_config_with_only_builtin_sources_trains(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]):
     result = _train(tiny_model_dir, fixtures_dir, tmp_path, max_steps=2,
                     sources=[{"type": "letz", "subsets": ["WoT"]}])
     meta = json.loads((result.out_dir / "luxembedder.json").read_text())
     assert list(meta["objectives"]) == ["letz:wot"]
+    assert "{'loss'" not in capsys.readouterr().out  # the trainer's log entries are formatted lines, not dicts

@@ -245,6 +245,46 @@ def dataset_losses(data: PreparedData, model: Any, contrastive: Any) -> dict[str
     return out
 
 
+def format_log(logs: dict[str, Any], step: int) -> str:
+    """One readable line for a trainer log entry: ``step 10 · loss 1.084 · lr 4.72e-05 · grad_norm 2.84``.
+
+    >>> format_log({"loss": 1.0843, "learning_rate": 4.722e-05, "epoch": 0.1818, "total_flos": 9.0}, 10)
+    'step 10 · loss 1.084 · lr 4.722e-05 · epoch 0.18'
+    """
+    names = {"learning_rate": "lr", "train_runtime": "runtime_s", "train_samples_per_second": "rows/s",
+             "train_steps_per_second": "steps/s", "train_loss": "mean loss"}
+    parts = [f"step {step}"]
+    for k, v in logs.items():
+        if k == "total_flos":
+            continue
+        name = names.get(k, k)
+        if isinstance(v, float):
+            v = f"{v:.2f}" if k == "epoch" else (f"{v:.3e}" if abs(v) < 1e-3 and v else f"{v:.4g}")
+        parts.append(f"{name} {v}")
+    return " · ".join(parts)
+
+
+def _readable_log_callbacks(progress_bar: bool) -> tuple[Any, Any]:
+    """``(callback to remove, callback to add)``: transformers prints each log entry as a dict of strings
+    (``PrinterCallback`` without a progress bar, ``ProgressCallback`` with one); ours writes one
+    :func:`format_log` line, through the bar when there is one, else through ``logging``."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    class ReadableProgress(ProgressCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            if state.is_world_process_zero and self.training_bar is not None and logs:
+                self.training_bar.write(format_log(logs, state.global_step))
+
+    class ReadableLogs(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            if state.is_world_process_zero and logs:
+                logger.info("%s", format_log(logs, state.global_step))
+
+    return (ProgressCallback, ReadableProgress) if progress_bar else (PrinterCallback, ReadableLogs)
+
+
 def _hf_module(model: Any) -> Any:
     """The first Hugging Face model inside a sentence-transformers model (the one with input embeddings)."""
     for module in model.modules():
@@ -460,6 +500,9 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         train_ds, train_loss = next(iter(data.datasets.values())), next(iter(losses.values()))
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, loss=train_loss,
                                          evaluator=evaluator, callbacks=cbs)
+    printer, readable = _readable_log_callbacks(progress_bar=not args.disable_tqdm)
+    trainer.remove_callback(printer)
+    trainer.add_callback(readable)
     n_pairs = sum(len(d) for d in data.datasets.values())
     logger.info("training %s on %s (%d rows), loss %s, batch %d, %s", config.model,
                 ", ".join(f"{k}: {len(v)}" for k, v in data.datasets.items()), n_pairs,
