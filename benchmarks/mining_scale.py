@@ -20,15 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _status_mb() -> dict[str, float]:
-    """VmRSS, VmHWM, RssAnon, RssFile of this process in MiB (Linux ``/proc/self/status``)."""
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, val = line.partition(":")
-        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-            out[key] = int(val.split()[0]) / 1024.0
-    return out
+from luxembedder.utils.provenance import memory_status_mb
 
 
 class _Sampler:
@@ -48,7 +40,7 @@ class _Sampler:
             self._stop.wait(self._every)
 
     def sample(self) -> None:
-        st = _status_mb()
+        st = memory_status_mb()
         self.peak_anon = max(self.peak_anon, st["RssAnon"])
         self.peak_rss = max(self.peak_rss, st["VmRSS"])
 
@@ -124,7 +116,7 @@ def main() -> None:
         se = np.load(paths["src_sent"], mmap_mode="r")
         te = np.load(paths["tgt_sent"], mmap_mode="r")
         emb_mb = (se.nbytes + te.nbytes) / 2**20
-        base = _status_mb()
+        base = memory_status_mb()
         times = {}
         with _Sampler() as sampler:
             t0 = time.perf_counter()
@@ -148,7 +140,7 @@ def main() -> None:
                 # similarity entries of one (source day x target window) pass: both directions share them
                 win = np.searchsorted(tday, sday + 1, "right") - np.searchsorted(tday, sday - 1, "left")
                 margin_gflop = 2.0 * args.dim * float(win.sum()) / 1e9
-        end = _status_mb()
+        end = memory_status_mb()
         peak = end["VmHWM"]
         x = np.random.default_rng(0).standard_normal((2048, args.dim)).astype(np.float32)
         x @ x.T

@@ -25,14 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _status_mb() -> dict[str, float]:
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, val = line.partition(":")
-        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-            out[key] = int(val.split()[0]) / 1024.0
-    return out
+from luxembedder.utils.provenance import memory_status_mb
 
 
 def measured(fn, se_path: str, te_path: str, args: tuple, rows: int, dim: int):
@@ -43,10 +36,10 @@ def measured(fn, se_path: str, te_path: str, args: tuple, rows: int, dim: int):
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     except OSError:
         pass
-    start = _status_mb()
+    start = memory_status_mb()
     t0 = time.perf_counter()
     res = _with_embeddings(fn, se_path, te_path, args)
-    end = _status_mb()
+    end = memory_status_mb()
     return res, {"task": fn.__name__, "seconds": round(time.perf_counter() - t0, 2), "rows": rows,
                  "embeddings_mb": round(rows * dim * 4 / 2**20, 1), "peak_mb": round(end["VmHWM"], 1),
                  "start_mb": round(start["VmRSS"], 1), "net_peak_mb": round(end["VmHWM"] - start["VmRSS"], 1),

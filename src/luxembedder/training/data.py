@@ -26,6 +26,7 @@ from typing import Any
 from luxembedder.datasets.letz import LETZ_ATTRIBUTION, LETZ_LICENSE, read_letz
 from luxembedder.datasets.parallel import ParallelRows, evaluation_texts, ntrex_parallel, sib200_parallel
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.text.langcodes import known_languages
 from luxembedder.text.normalize import match_key
 from luxembedder.training.config import (
     LetzSource,
@@ -379,8 +380,6 @@ def evaluation_exclusions(data_dir: Path | None, sets: dict[str, PairSet]) -> tu
     langs = {"lb", "en", "fr", "de"}
     for ps in sets.values():
         langs.update(x for x in ps.languages if x and x not in ("xx",))
-    from luxembedder.text.langcodes import known_languages
-
     texts = evaluation_texts(data_dir, sorted(x for x in langs if x in known_languages()))
     return {normalize_for_match(t) for v in texts.values() for t in v}, {k: len(v) for k, v in texts.items()}
 

@@ -72,3 +72,16 @@ def peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def memory_status_mb() -> dict[str, float]:
+    """VmRSS, VmHWM, RssAnon and RssFile of this process in MiB (Linux ``/proc/self/status``; empty elsewhere)."""
+    status = Path("/proc/self/status")
+    out: dict[str, float] = {}
+    if not status.is_file():
+        return out
+    for line in status.read_text().splitlines():
+        key, _, val = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+            out[key] = int(val.split()[0]) / 1024.0
+    return out
