@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads of torch and ONNX Runtime")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--slices", type=int, default=4)
-    ap.add_argument("--backends", default="torch,onnx,onnx-int8", help="also: torch-bf16")
+    ap.add_argument("--backends", default="torch,torch-bf16,onnx,onnx-int8")
     ap.add_argument("--data-dir")
     ap.add_argument("--out")
     args = ap.parse_args(argv)
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     from encode_throughput import load_flores  # the sibling benchmark (benchmarks/ is on sys.path)
 
-    from luxembedder.models.backends import ensure_export
+    from luxembedder.models.backends import effective_backend, ensure_export
     from luxembedder.models.registry import load_encoder, resolve_model
     from luxembedder.settings import get_settings
     from luxembedder.utils.io import atomic_write_json
@@ -55,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             ensure_export(location, b, settings)
             export_s[b] = round(time.perf_counter() - t0, 1)
-    # torch-bf16: the torch backend in bf16 (--bf16), used only where the CPU has native bf16 (AMX / avx512_bf16)
-    encoders = {b: load_encoder(args.model, settings, backend="torch", bf16=True) if b == "torch-bf16" else
-                load_encoder(args.model, settings, backend=b) for b in backends}
+    # torch-bf16 runs only where the CPU has native bf16 (AMX / avx512_bf16); elsewhere it is torch fp32
+    ran = {b: effective_backend(b) for b in backends}
+    encoders = {b: load_encoder(args.model, settings, backend=b) for b in backends}
     for enc in encoders.values():
         enc.encode(texts[: args.batch_size], batch_size=args.batch_size)  # warm-up
     order = np.random.default_rng(0).permutation(len(texts))  # slices mix languages and lengths alike
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     loads = [t["loadavg_1m"] for t in timings]
     result = {"benchmark": "encode_backends", "created": now_iso(), "model": args.model, "threads": args.threads,
               "batch_size": args.batch_size, "flores_lines": args.n, "export_seconds": export_s, "results": rows,
-              "cpu_supports_bf16": cpu_supports_bf16(), "timings": timings, "loadavg_1m_range": [min(loads), max(loads)], "cpu_count": os.cpu_count(),
+              "cpu_supports_bf16": cpu_supports_bf16(), "backend_ran": ran, "timings": timings, "loadavg_1m_range": [min(loads), max(loads)], "cpu_count": os.cpu_count(),
               "data": [data_record(p) for p in paths], "versions": versions()}
     if args.out:
         atomic_write_json(args.out, result)

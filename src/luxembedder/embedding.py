@@ -70,11 +70,11 @@ def embed_file(
     """
     import time
 
-    from luxembedder.models.backends import check_backend
+    from luxembedder.models.backends import effective_backend
     from luxembedder.models.encoder import encode_texts
     from luxembedder.models.registry import load_encoder
 
-    check_backend(backend)
+    backend = effective_backend(backend, bf16=bf16)
     texts = read_texts(input_path, column=column, skip_empty=skip_empty)
     t0 = time.perf_counter()
     if engine == "ray":
@@ -87,7 +87,7 @@ def embed_file(
         from luxembedder.errors import ConfigError
 
         raise ConfigError(f"unknown engine '{engine}' (choose local or ray)")
-    encoder = load_encoder(model, settings, bf16=bf16, backend=backend)
+    encoder = load_encoder(model, settings, backend=backend)
     logger.info("Encoding %d texts from %s with %s", len(texts), input_path, encoder.name)
     t0 = time.perf_counter()
     emb = encode_texts(encoder, texts, batch_size=batch_size, show_progress=True)

@@ -21,8 +21,8 @@ def register(app: typer.Typer) -> None:
         column: str = typer.Option("text", "--column", help="Text column for table formats."),
         skip_empty: bool = typer.Option(False, "--skip-empty", help="Skip empty lines instead of failing."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
-        bf16: bool = typer.Option(False, "--bf16", help="bf16 weights when the CPU supports them natively."),
-        backend: str = typer.Option("torch", "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
+        bf16: bool = typer.Option(False, "--bf16", help="Same as --backend torch-bf16."),
+        backend: str = typer.Option("torch", "--backend", help="torch, torch-bf16 (native bf16 only), onnx or onnx-int8 (ONNX Runtime)."),
         engine: str = typer.Option("local", "--engine", help="local, or ray: OUTPUT is a folder of parts "
                                    "(sharded, resumable)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "

@@ -22,8 +22,8 @@ def register(app: typer.Typer) -> None:
                                        f"{task_help()}.", show_default=False),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.json, report.md/html)."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
-        bf16: bool = typer.Option(False, "--bf16", help="bf16 weights where the hardware supports it natively."),
-        backend: str = typer.Option("torch", "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
+        bf16: bool = typer.Option(False, "--bf16", help="Same as --backend torch-bf16."),
+        backend: str = typer.Option("torch", "--backend", help="torch, torch-bf16 (native bf16 only), onnx or onnx-int8 (ONNX Runtime)."),
         force: bool = typer.Option(False, "--force", help="Recompute model × task pairs already in results.json."),
         config: Path | None = typer.Option(None, "--config", "-c", help="YAML with a SuiteConfig (templates, "
                                            "languages, LR settings...)."),

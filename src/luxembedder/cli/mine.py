@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
                                          "(otherwise: a warning naming the cause and exit code 3)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Validate the config, every article row and the "
                                      "model, print the plan, create nothing."),
-        backend: str | None = typer.Option(None, "--backend", help="torch, onnx or onnx-int8 (ONNX Runtime)."),
+        backend: str | None = typer.Option(None, "--backend", help="torch, torch-bf16 (native bf16 only), onnx or onnx-int8 (ONNX Runtime)."),
         engine: str | None = typer.Option(None, "--engine", help="local or ray (see docs/scaling.md)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "
                                                "start a local Ray)."),

@@ -20,7 +20,7 @@ from luxembedder.evaluation.report import write_reports
 from luxembedder.evaluation.results import ResultRecord, load_results, merge_results, save_results
 from luxembedder.evaluation.tasks import SuiteConfig, Task, default_tasks, get_task
 from luxembedder.models.adapters import CallableEncoder
-from luxembedder.models.backends import backend_suffix
+from luxembedder.models.backends import backend_suffix, effective_backend
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import Encoder, weights_fingerprint
 from luxembedder.models.registry import load_encoder, model_name, model_provenance
@@ -62,9 +62,9 @@ def in_memory_model_name(model: Any) -> str:
     return type(model).__name__
 
 
-def _model_name(model: Any, settings: Settings, backend: str = "torch") -> str:
+def _model_name(model: Any, settings: Settings, backend: str = "torch", bf16: bool = False) -> str:
     if isinstance(model, str | Path):
-        return model_name(str(model), settings) + backend_suffix(backend)
+        return model_name(str(model), settings) + backend_suffix(effective_backend(backend, bf16=bf16))
     return in_memory_model_name(model)
 
 
@@ -103,8 +103,9 @@ def evaluate(
     folders, see :func:`in_memory_model_name` for objects). Records carry the model path, base model, toolkit
     commit, ``command`` (default: this process's command line) and the task's configuration.
     Writes ``results.json``, ``report.md``, ``report.html``, ``charts/*.png`` and ``eval_config.yaml``.
-    ``backend`` (``torch``, ``onnx``, ``onnx-int8``) applies to model references; the results' model name
-    carries a ``+onnx`` / ``+onnx-int8`` suffix.
+    ``backend`` (``torch``, ``torch-bf16``, ``onnx``, ``onnx-int8``; ``bf16=True`` means ``torch-bf16``) applies
+    to model references; the results' model name carries the suffix of the backend that ran (``+bf16``,
+    ``+onnx``, ``+onnx-int8``).
     """
     settings = settings or get_settings()
     config = config or SuiteConfig()
@@ -120,7 +121,7 @@ def evaluate(
         raise ValueError(f"names: {len(names)} names for {len(models)} models")
     command = command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
     for k, model in enumerate(models):
-        name = (names[k] if names is not None else None) or _model_name(model, settings, backend)
+        name = (names[k] if names is not None else None) or _model_name(model, settings, backend, bf16)
         done = {r.task for r in records if r.model == name}
         todo = [t for t in task_objs if force or t.name not in done]
         if not todo:

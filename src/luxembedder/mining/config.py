@@ -85,9 +85,10 @@ class EmbeddingConfig(BaseConfig):
     """Use sentence-transformers' multi-process pool (several CPU processes / GPUs) for large inputs."""
     devices: list[str] | None = None
     """Devices for the multi-process pool (e.g. ``[cuda:0, cuda:1]``); default: CPU processes."""
-    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
-    """Inference backend: ``onnx`` / ``onnx-int8`` run the network in ONNX Runtime (``luxembedder[onnx]``;
-    int8 embeddings differ slightly from fp32, so the cache keeps them apart)."""
+    backend: Literal["torch", "torch-bf16", "onnx", "onnx-int8"] = "torch"
+    """Inference backend: ``torch-bf16`` runs the torch network in bf16 where the hardware has native bf16
+    (else fp32, warned); ``onnx`` / ``onnx-int8`` run the network in ONNX Runtime (``luxembedder[onnx]``).
+    bf16 and int8 embeddings differ slightly from fp32, so the cache keeps every backend apart."""
 
 
 class MatchingConfig(BaseConfig):

@@ -121,6 +121,9 @@ def load_mining_encoder(cfg: MiningConfig, settings: Settings):
     if cfg.embedding.multi_process and cfg.embedding.backend == "torch":
         return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
                            model_name(cfg.embedding.model, settings), cfg.embedding.devices)
+    if cfg.embedding.multi_process:
+        logger.warning("embedding.multi_process is for backend torch; backend %s encodes in this process "
+                       "(for several processes use --engine ray)", cfg.embedding.backend)
     return load_encoder(cfg.embedding.model, settings, backend=cfg.embedding.backend)
 
 
@@ -463,9 +466,9 @@ class _LazyEncoder:
 
 
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
-    from luxembedder.models.backends import backend_suffix
+    from luxembedder.models.backends import backend_suffix, effective_backend
 
-    return model_name(cfg.embedding.model, settings) + backend_suffix(cfg.embedding.backend)
+    return model_name(cfg.embedding.model, settings) + backend_suffix(effective_backend(cfg.embedding.backend))
 
 
 def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: bool) -> np.ndarray:

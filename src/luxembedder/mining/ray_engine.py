@@ -258,7 +258,7 @@ def ray_encode_chunks(chunks: list[list[str]], model: str, backend: str, batch_s
 
 def prepare_backend(model: str, backend: str, settings: Any) -> None:
     """Export an ONNX backend once in the driver, so the actors only load it (never export in parallel)."""
-    if backend == "torch":
+    if not backend.startswith("onnx"):
         return
     from luxembedder.models.backends import ensure_export
     from luxembedder.models.registry import resolve_model

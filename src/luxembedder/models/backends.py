@@ -1,4 +1,9 @@
-"""Inference backends for sentence-transformers models: ``torch`` (default), ``onnx`` and ``onnx-int8``.
+"""Inference backends for sentence-transformers models: ``torch`` (default), ``torch-bf16``, ``onnx``,
+``onnx-int8``.
+
+``torch-bf16`` is the torch network with bf16 weights and activations; it runs only where the hardware has
+native bf16 (a CPU with AVX512-BF16 / AMX, or a CUDA device): elsewhere :func:`effective_backend` falls
+back to ``torch`` with a warning, and every name (cache keys, results) carries the backend that really ran.
 
 The ONNX backends keep the ``SentenceTransformer`` object (tokenizer, prompts, length-sorted batching,
 pooling, normalisation all stay sentence-transformers' own) and replace only its transformer module's
@@ -20,6 +25,7 @@ extra) and produces the same kind of files (``model.onnx``; int8: dynamic quanti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -29,11 +35,13 @@ from typing import Any, Literal
 
 from luxembedder.errors import ConfigError, ModelNotAvailableError
 from luxembedder.settings import Settings, get_settings
+from luxembedder.utils.provenance import cpu_supports_bf16
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
+Backend = Literal["torch", "torch-bf16", "onnx", "onnx-int8"]
+BACKENDS: tuple[str, ...] = ("torch", "torch-bf16", "onnx", "onnx-int8")
+_SUFFIX = {"torch": "", "torch-bf16": "+bf16", "onnx": "+onnx", "onnx-int8": "+onnx-int8"}
 EXPORT_VERSION = 2  # bump when the export recipe changes (part of the key)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -46,8 +54,37 @@ def check_backend(backend: str) -> str:
 
 
 def backend_suffix(backend: str) -> str:
-    """Suffix appended to an encoder's name (cache keys, results): '' for torch, '+onnx', '+onnx-int8'."""
-    return "" if check_backend(backend) == "torch" else f"+{backend}"
+    """Suffix appended to an encoder's name (cache keys, results): '' for torch, '+bf16', '+onnx', '+onnx-int8'.
+
+    Pass the backend that runs (:func:`effective_backend`), not the one asked for.
+    """
+    return _SUFFIX[check_backend(backend)]
+
+
+@functools.cache
+def _warn_no_native_bf16() -> None:
+    logger.warning("bf16 needs a CPU with native bf16 (AVX512-BF16 or AMX) and this one has none: using torch "
+                   "fp32 (the fast CPU encoder there is --backend onnx-int8)")
+
+
+def effective_backend(backend: str, bf16: bool = False, device: str | None = None) -> str:
+    """The backend that will run for a request: ``bf16=True`` (the ``--bf16`` flag) means ``torch-bf16``;
+    ``torch-bf16`` on a CPU without native bf16 becomes ``torch`` (warned once).
+
+    >>> effective_backend("onnx-int8")
+    'onnx-int8'
+    >>> effective_backend("torch", bf16=True, device="cuda")
+    'torch-bf16'
+    """
+    check_backend(backend)
+    if bf16 and backend == "torch":
+        backend = "torch-bf16"
+    elif bf16 and backend != "torch-bf16":
+        logger.warning("bf16 is a torch option; ignored with backend %s", backend)
+    if backend == "torch-bf16" and device in (None, "cpu") and not cpu_supports_bf16():
+        _warn_no_native_bf16()
+        return "torch"
+    return backend
 
 
 def require_onnxruntime() -> Any:
@@ -82,9 +119,9 @@ def model_content_hash(model_dir: str | Path) -> str:
 def export_dir(model_dir: str | Path, backend: str, settings: Settings | None = None) -> Path:
     """Where the export of ``model_dir`` for ``backend`` lives (whether or not it exists yet)."""
     settings = settings or get_settings()
-    kind = {"onnx": "fp32", "onnx-int8": "int8"}[check_backend(backend)] if backend != "torch" else None
+    kind = {"onnx": "fp32", "onnx-int8": "int8"}.get(check_backend(backend))
     if kind is None:
-        raise ConfigError("the torch backend has no export")
+        raise ConfigError(f"the {backend} backend has no export")
     return settings.models_home / "onnx" / model_content_hash(model_dir)[:24] / kind
 
 
@@ -244,7 +281,7 @@ def load_onnx_sentence_transformer(model_dir: str | Path, backend: str, settings
     """A ``SentenceTransformer`` from a local folder whose network runs in ONNX Runtime (see module doc)."""
     from sentence_transformers import SentenceTransformer
 
-    if check_backend(backend) == "torch":
+    if not check_backend(backend).startswith("onnx"):
         raise ConfigError("load_onnx_sentence_transformer needs backend onnx or onnx-int8")
     folder = ensure_export(model_dir, backend, settings)
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True, trust_remote_code=False)

@@ -300,16 +300,16 @@ def load_encoder(
 ):
     """Load any reference as an :class:`~luxembedder.models.encoder.Encoder`.
 
-    ``bf16=True`` is honoured only when the CPU (or a CUDA device) supports it natively; otherwise it is
-    ignored with a warning, never assumed. ``backend`` ``onnx`` / ``onnx-int8`` runs the network in ONNX
-    Runtime (:mod:`luxembedder.models.backends`; exported once per model into the models home); the
-    encoder's name then ends in ``+onnx`` / ``+onnx-int8`` so caches and results never mix backends.
+    ``backend`` (:data:`~luxembedder.models.backends.BACKENDS`): ``torch-bf16`` (or ``bf16=True``) runs the
+    torch network in bf16 where the hardware supports it natively, else fp32 with a warning, never assumed;
+    ``onnx`` / ``onnx-int8`` run the network in ONNX Runtime (:mod:`luxembedder.models.backends`; exported once
+    per model into the models home). The encoder's name ends in the suffix of the backend that runs
+    (``+bf16``, ``+onnx``, ``+onnx-int8``), so caches and results never mix backends.
     """
-    from luxembedder.models.backends import backend_suffix, check_backend
+    from luxembedder.models.backends import backend_suffix, effective_backend
 
-    check_backend(backend)
+    backend = effective_backend(backend, bf16=bf16, device=device)
     from luxembedder.models.encoder import SentenceTransformerEncoder
-    from luxembedder.utils.provenance import cpu_supports_bf16
 
     settings = settings or get_settings()
     resolved = resolve_model(ref, settings)
@@ -320,20 +320,15 @@ def load_encoder(
         from luxembedder.models.adapters import load_adapter
 
         return load_adapter(resolved.ref)
-    if backend != "torch":
+    name = model_name(ref, settings) + backend_suffix(backend)
+    if backend.startswith("onnx"):
         if resolved.kind != "local":
             raise ModelNotAvailableError(f"backend {backend} needs a local model folder; '{ref}' is {resolved.kind}")
-        if bf16:
-            logger.warning("bf16 is a torch option; ignored with backend %s", backend)
         from luxembedder.models.backends import load_onnx_sentence_transformer
 
-        model = load_onnx_sentence_transformer(resolved.location, backend, settings)
-        return SentenceTransformerEncoder(model, name=model_name(ref, settings) + backend_suffix(backend))
-    if bf16 and device in (None, "cpu") and not cpu_supports_bf16():
-        logger.warning("bf16 requested but this CPU has no native bf16 support; using fp32")
-        bf16 = False
+        return SentenceTransformerEncoder(load_onnx_sentence_transformer(resolved.location, backend, settings), name=name)
     model = load_sentence_transformer(ref, settings, device=device)
-    return SentenceTransformerEncoder(model, name=model_name(ref, settings), bf16=bf16)
+    return SentenceTransformerEncoder(model, name=name, bf16=backend == "torch-bf16")
 
 
 def list_models(settings: Settings | None = None) -> list[dict[str, str]]:
