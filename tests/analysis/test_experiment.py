@@ -271,3 +271,19 @@ def test_runs_stored_with_row_index_flores_are_rescored_by_text_match() -> None:
     # eng->szl: B2's nearest szl row is row 1 ("b"), the gold text of row 2 -> correct by text, wrong by row
     assert record["arrays"]["flores/szl_Latn"].tolist() == [1.0, 1.0, 0.5, 1.0]
     assert record["flores_protocol"] == "text-match" and record["metrics"]["flores/szl_Latn"] == 0.875
+
+
+def test_train_pairs_are_the_rows_the_trainer_kept(tmp_path: Path) -> None:
+    """A unit whose trainer dropped a duplicate reports the rows trained on, and the report says so."""
+    from luxembedder.analysis.experiment import _load_run, _save_npz, trained_rows
+
+    run = tmp_path / "lb-en" / "seed0"
+    (run / "model").mkdir(parents=True)
+    assert trained_rows(run / "model") is None
+    (run / "eval.json").write_text(json.dumps({"condition": "lb-en", "seed": 0, "train_pairs": {"lb-en": 400},
+                                               "flores_protocol": "text-match", "metrics": {}}))
+    _save_npz(run / "eval.npz", {"tatoeba/gsw": np.zeros(3)})
+    (run / "model" / "luxembedder.json").write_text(json.dumps({"data": [
+        {"pair": "lb-en", "rows_read": 400, "rows_kept": 399, "dropped_duplicate": 1}]}))
+    record = _load_run(run)
+    assert record["train_pairs"] == {"lb-en": 399} and record["pairs_written"] == {"lb-en": 400}

@@ -237,6 +237,9 @@ class ModelRecord(BaseModel):
     seed: int | None
     model: str
     train_pairs: dict[str, int]
+    """Rows the trainer kept per pair set (after its de-duplication)."""
+    pairs_written: dict[str, int] = {}
+    """Rows written per pair set (the selected NTREX ids, less leakage drops)."""
     leakage_dropped: int
     train_seconds: float | None
     eval_seconds: float
@@ -627,10 +630,27 @@ FLORES_PROTOCOL = "text-match"
 gold text (as ``luxembedder eval``). Runs written before it (no ``flores_protocol``) scored by row index."""
 
 
+def trained_rows(model_dir: Path) -> dict[str, int] | None:
+    """Rows the trainer kept per pair set (after its de-duplication), from the model's ``luxembedder.json``;
+    None when the model or its record is gone."""
+    path = model_dir / "luxembedder.json"
+    if not path.is_file():
+        return None
+    rows: dict[str, int] = {}
+    for entry in json.loads(path.read_text(encoding="utf-8")).get("data", []):
+        rows[entry["pair"]] = rows.get(entry["pair"], 0) + int(entry["rows_kept"])
+    return rows or None
+
+
 def _load_run(run_dir: Path, data: EvalData | None = None) -> dict[str, Any]:
     """A finished unit; FLORES scores of a run stored with the earlier row-index protocol are recomputed by text
-    match from its stored FLORES embeddings (no model is loaded), so ``--report-only`` reports one protocol."""
+    match from its stored FLORES embeddings (no model is loaded), so ``--report-only`` reports one protocol.
+    ``train_pairs`` is what the trainer kept (its record, when the model was kept), not the rows written."""
     record = json.loads((run_dir / "eval.json").read_text(encoding="utf-8"))
+    kept = trained_rows(run_dir / "model")
+    if kept is not None and record.get("condition") != "base":
+        record.setdefault("pairs_written", record.get("train_pairs"))
+        record["train_pairs"] = kept
     record["arrays"] = _load_npz(run_dir / "eval.npz")
     if data is not None and record.get("flores_protocol") != FLORES_PROTOCOL:
         upgrade_flores_protocol(record, data)
@@ -727,7 +747,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     models = [ModelRecord(condition="base", seed=None, model=base_name, train_pairs={}, leakage_dropped=0,
                           train_seconds=None, eval_seconds=base["eval_seconds"], metrics=base["metrics"])]
     models += [ModelRecord(condition=c, seed=s, model=r["model"], train_pairs=r["train_pairs"],
-                           leakage_dropped=r["leakage_dropped"], train_seconds=r["train_seconds"],
+                           pairs_written=r.get("pairs_written") or {}, leakage_dropped=r["leakage_dropped"], train_seconds=r["train_seconds"],
                            eval_seconds=r["eval_seconds"], metrics=r["metrics"]) for (c, s), r in runs.items()]
     ntrex_files = [p for k_, p in ntrex.files.items()]
     result = ExperimentResult(
@@ -809,9 +829,10 @@ def _train_and_evaluate(cfg: ExperimentConfig, cond: str, seed: int, run_dir: Pa
     if not (model_dir / "modules.json").is_file():
         train(tcfg, settings)
     train_seconds = round(time.perf_counter() - t0, 1)
+    written = {p: len(r) for p, r in pairs.items()}
     _evaluate_into(run_dir, model_dir, eval_data, settings, {
         "condition": cond, "seed": seed, "model": f"{base_name}+{cond}@seed{seed}",
-        "train_pairs": {p: len(r) for p, r in pairs.items()}, "leakage_dropped": dropped,
+        "train_pairs": trained_rows(model_dir) or written, "pairs_written": written, "leakage_dropped": dropped,
         "train_seconds": train_seconds, "ntrex_ids_sha": _ids_digest(ids)})
     if not cfg.keep_models:
         shutil.rmtree(model_dir, ignore_errors=True)
@@ -844,6 +865,11 @@ def render_markdown(result: ExperimentResult) -> str:
         "model (mean ± sd across seeds). Tests: condition − control, " + result.protocol["test"] + ".",
         "",
     ]
+    trimmed = [m for m in result.models if m.pairs_written and m.train_pairs != m.pairs_written]
+    if trimmed:
+        lines += ["Training rows the trainer dropped as duplicates (text-matching key): " + "; ".join(
+            f"{m.condition} seed {m.seed}: {sum(m.train_pairs.values())} of {sum(m.pairs_written.values())} kept"
+            for m in trimmed) + ".", ""]
     for kind in sorted({r.metric for r in result.rows}):
         lines += [f"## {kind}", ""]
         head = ["language", "base"] + [f"gain {c}" for c in conds] + \
