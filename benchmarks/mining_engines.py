@@ -2,13 +2,15 @@
 
 The NTREX comparable benchmark (:func:`luxembedder.datasets.ntrex.build_comparable_benchmark`) is built
 ``--copies`` times with different seeds, each copy on its own 14-day period (ids prefixed ``c<i>-``), and
-concatenated into one article file (``--langs lb,en``: about 270 articles a copy; 8 copies > 2,000 articles).
+concatenated into one article file (``--langs lb,en``: 218 articles a copy; 10 copies > 2,000 articles).
 The same config is mined twice from scratch (own run folder and embedding cache each): ``engine: local``,
 then ``engine: ray`` on a local Ray with ``--ray-cpus`` CPUs (``--actors`` embedding actors, one scoring task
 per 14 days). Reports wall time per stage, the peak RSS of every process involved (the driver, and each Ray
 worker / actor, sampled every 0.2 s), the load average, and asserts that the pairs files are byte-identical.
+Every encoder runs ``OMP_NUM_THREADS`` threads (default 1, as each actor): byte-identity needs the local
+encoder and the actors to use the same thread count (docs/performance.md).
 
-    nice -n 19 python benchmarks/mining_engines.py [--copies 8] [--model me5-small] [--backend onnx-int8]
+    nice -n 19 python benchmarks/mining_engines.py [--copies 10] [--model me5-small] [--backend onnx-int8]
         [--out /tmp/mining_engines] [--json F]
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 
 
 class PeakSampler:
-    """Peak RSS per process of this process tree and of every Ray process, sampled in a thread."""
+    """Peak RSS per process of this process tree (the driver and the local Ray it starts), sampled in a thread."""
 
     def __init__(self, period: float = 0.2) -> None:
         import psutil
@@ -36,19 +38,21 @@ class PeakSampler:
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        me = os.getpid()
+        me = self.psutil.Process(os.getpid())
         while not self._stop.is_set():
-            for p in self.psutil.process_iter(["pid", "name", "cmdline", "memory_info"]):
+            try:  # this process and its descendants only (a local Ray started here): never another job's Ray
+                procs = [me, *me.children(recursive=True)]
+            except self.psutil.NoSuchProcess:
+                procs = [me]
+            for p in procs:
                 try:
-                    cmd = " ".join(p.info["cmdline"] or [])
-                    if p.info["pid"] != me and "ray::" not in cmd and "default_worker" not in cmd:
-                        continue
-                    name = "driver" if p.info["pid"] == me else (cmd.split()[0] if cmd.startswith("ray::") else
-                                                                   "ray worker")
-                    rss = p.info["memory_info"].rss / 2**20
-                    old = self.peaks.get(p.info["pid"], (name, 0.0))
-                    label = name if name != "ray worker" else old[0]
-                    self.peaks[p.info["pid"]] = (label, max(old[1], rss))
+                    cmd = " ".join(p.cmdline() or [])
+                    name = "driver" if p.pid == me.pid else (cmd.split()[0] if cmd.startswith("ray::") else
+                                                             "ray worker" if "default_worker" in cmd else "ray")
+                    rss = p.memory_info().rss / 2**20
+                    old = self.peaks.get(p.pid, (name, 0.0))
+                    label = name if name not in ("ray worker", "ray") else old[0]
+                    self.peaks[p.pid] = (label, max(old[1], rss))
                 except (self.psutil.NoSuchProcess, self.psutil.AccessDenied, TypeError):
                     continue
             self._stop.wait(self.period)
@@ -87,7 +91,7 @@ def build_articles(out: Path, copies: int, langs: list[str], data_dir: Path) -> 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--copies", type=int, default=8)
+    ap.add_argument("--copies", type=int, default=10)
     ap.add_argument("--langs", default="lb,en")
     ap.add_argument("--model", default="me5-small")
     ap.add_argument("--backend", default="onnx-int8")
