@@ -41,8 +41,10 @@ import numpy as np
 
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.mining import stages
+from luxembedder.mining.card import write_dataset_card
 from luxembedder.mining.config import MiningConfig
 from luxembedder.mining.matching import match_articles
+from luxembedder.mining.ray_engine import RayExecutor
 from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
 from luxembedder.mining.select import resolve_leakage_files, select_pairs
 from luxembedder.mining.store import PAIR_COLUMNS as PAIR_COLUMNS  # re-exported (the pair file columns)
@@ -54,6 +56,7 @@ from luxembedder.mining.store import (
     write_embeddings,
     write_parquet,
 )
+from luxembedder.models.backends import backend_suffix, effective_backend
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import l2_normalize
 from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
@@ -250,8 +253,6 @@ def mine(
     """
     cfg = config or MiningConfig()
     if executor is None and cfg.execution.engine == "ray":
-        from luxembedder.mining.ray_engine import RayExecutor  # ray is an optional extra
-
         for p in articles_paths:  # input errors first, before a cluster is started or reached
             if not Path(p).is_file():
                 raise DataError("file not found", p)
@@ -387,8 +388,6 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     else:
         report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
     if activity["run"] or config_changed or not (run_dir / "pairs" / "README.md").is_file():
-        from luxembedder.mining.card import write_dataset_card
-
         write_dataset_card(run_dir, report, cfg)
     pair_files = {p: run_dir / "pairs" / f"{p}.jsonl" for p in cfg.pairs}
     return MiningResult(run_dir, pair_files, report, activity["run"], activity["skipped"])
@@ -466,8 +465,6 @@ class _LazyEncoder:
 
 
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
-    from luxembedder.models.backends import backend_suffix, effective_backend
-
     return model_name(cfg.embedding.model, settings) + backend_suffix(effective_backend(cfg.embedding.backend))
 
 
