@@ -218,7 +218,7 @@ def build_loss(config: TrainConfig, model: Any, settings: Settings | None = None
 def add_distillation_datasets(config: TrainConfig, data: PreparedData, settings: Settings) -> None:
     """Embed the high-resource side of every distillation set with the (cached) teacher; add MSE datasets."""
     from datasets import Dataset
-    from luxembedder.training.distill import distillation_rows, load_teacher
+    from luxembedder.training.distill import distillation_rows, load_teacher  # imports torch (WeightedLoss)
 
     assert config.teacher_model  # the config validator guarantees a teacher for distillation sources
     teacher = load_teacher(config.teacher_model, settings, config.teacher_cache)
@@ -233,7 +233,7 @@ def dataset_losses(data: PreparedData, model: Any, contrastive: Any) -> dict[str
     """One loss per training dataset: the contrastive loss or MSE (distillation), times the source's weight."""
     from sentence_transformers.sentence_transformer.losses import MSELoss
 
-    from luxembedder.training.distill import WeightedLoss
+    from luxembedder.training.distill import WeightedLoss  # a torch.nn.Module: importing it imports torch
 
     mse = MSELoss(model) if data.distill else None
     out: dict[str, Any] = {}
@@ -331,6 +331,7 @@ def _batch_sampler(config: TrainConfig) -> Any:
     from sentence_transformers.base.sampler import BatchSamplers
 
     if config.length_grouping:
+        # a sentence-transformers sampler subclass: importing it imports sentence-transformers
         from luxembedder.training.sampler import length_grouped_sampler
 
         return length_grouped_sampler(config.length_group_batches)
