@@ -26,7 +26,6 @@ extra) and produces the same kind of files (``model.onnx``; int8: dynamic quanti
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any, Literal
 
 from luxembedder.errors import ConfigError, ModelNotAvailableError
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_directory, atomic_write_json, sha256_file
+from luxembedder.utils.io import atomic_directory, atomic_write_json, sha256_files
 from luxembedder.utils.provenance import cpu_supports_bf16, now_iso
 
 logger = logging.getLogger(__name__)
@@ -107,11 +106,7 @@ def model_content_hash(model_dir: str | Path) -> str:
     )
     if not any(p.suffix in (".safetensors", ".bin") for p in files):
         raise ModelNotAvailableError(f"{root}: no weight files (*.safetensors / *.bin) to export")
-    h = hashlib.sha256(f"luxembedder-onnx-v{EXPORT_VERSION}".encode())
-    for p in files:
-        h.update(str(p.relative_to(root)).encode())
-        h.update(sha256_file(p).encode())
-    return h.hexdigest()
+    return sha256_files(files, root=root, salt=f"luxembedder-onnx-v{EXPORT_VERSION}")
 
 
 def export_dir(model_dir: str | Path, backend: str, settings: Settings | None = None) -> Path:
