@@ -11,6 +11,11 @@ re-runs only the stages after it):
 ``score``    candidates (all sentence pairs of matched article pairs) with cosine and margin      [scoring: k, pool, index]
 ``select``   accept decision (cosine or margin) → filters → outputs                   [scoring thresholds, filters]
 
+Each stage is a module-level function of its inputs (:func:`prepare_stage`, :func:`embed_stage`,
+:func:`match_stage`, :func:`score_stage`, :func:`select_stage`: ``stage(tmp, ...) -> info``); :func:`mine` chains
+them through :func:`~luxembedder.mining.store.run_stage` and reads each finished stage back
+(:func:`read_prepared`, :func:`read_embeddings`) as the next stages' inputs.
+
 Run directory::
 
     config.yaml                resolved config
