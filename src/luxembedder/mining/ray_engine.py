@@ -218,7 +218,6 @@ class EmbedActor:
         if models_home:
             os.environ["LUXEMBEDDER_HOME"] = models_home
         torch.set_num_threads(threads)
-
         self.encoder = load_encoder(model, backend=backend)
         self.batch_size = batch_size
         self.fault_marker = fault_marker
