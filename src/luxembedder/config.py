@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from luxembedder.errors import ConfigError
+from luxembedder.utils.io import atomic_write_text
 
 T = TypeVar("T", bound="BaseConfig")
 
@@ -57,6 +58,4 @@ class BaseConfig(BaseModel):
 
     def save(self, path: str | Path) -> Path:
         """Write the resolved config (atomically)."""
-        from luxembedder.utils.io import atomic_write_text
-
         return atomic_write_text(path, self.to_yaml(), skip_if_same=True)  # a rerun writes nothing

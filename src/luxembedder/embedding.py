@@ -11,8 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.errors import ConfigError
+from luxembedder.mining.ray_engine import init_ray, prepare_backend, ray_encode_chunks, require_ray
+from luxembedder.models.backends import backend_suffix, effective_backend
+from luxembedder.models.encoder import encode_texts
+from luxembedder.models.registry import load_encoder, model_name, resolve_model
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_json, atomic_write_npy, read_texts
+from luxembedder.utils.io import atomic_write_json, atomic_write_npy, read_texts, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +36,9 @@ def embed(
     :func:`~luxembedder.models.registry.load_encoder` (reuse it to avoid loading the model per call). The
     model's prompt (e5's ``"query: "``) is applied by the model itself.
     """
-    from luxembedder.models.encoder import encode_texts
-
     single = isinstance(texts, str)
     items = [texts] if single else list(texts)
     if isinstance(model, str | Path):
-        from luxembedder.models.registry import load_encoder
-
         encoder = load_encoder(model, settings, bf16=bf16)
     else:
         encoder = model
@@ -70,10 +71,6 @@ def embed_file(
     """
     import time
 
-    from luxembedder.models.backends import effective_backend
-    from luxembedder.models.encoder import encode_texts
-    from luxembedder.models.registry import load_encoder
-
     backend = effective_backend(backend, bf16=bf16)
     texts = read_texts(input_path, column=column, skip_empty=skip_empty)
     t0 = time.perf_counter()
@@ -84,8 +81,6 @@ def embed_file(
             stats.update(sentences=len(texts), seconds=time.perf_counter() - t0)
         return out
     if engine != "local":
-        from luxembedder.errors import ConfigError
-
         raise ConfigError(f"unknown engine '{engine}' (choose local or ray)")
     encoder = load_encoder(model, settings, backend=backend)
     logger.info("Encoding %d texts from %s with %s", len(texts), input_path, encoder.name)
@@ -100,17 +95,9 @@ def embed_file(
 
 def _embed_ray(model: str | Path, input_path: str | Path, texts: list[str], out: Path, batch_size: int,
                settings: Settings, backend: str, address: str | None, shard_rows: int, actors: int | None) -> Path:
-    from luxembedder.errors import ConfigError
-    from luxembedder.mining.ray_engine import init_ray, ray_encode_chunks, require_ray
-    from luxembedder.models.backends import backend_suffix
-    from luxembedder.models.registry import model_name, resolve_model
-    from luxembedder.utils.io import sha256_file
-
     if out.suffix == ".npy":
         raise ConfigError(f"--engine ray writes a folder of parts; give a folder, not {out}")
     resolve_model(model, settings)  # fail here, not in every actor
-    from luxembedder.mining.ray_engine import prepare_backend
-
     prepare_backend(str(model), backend, settings)
     manifest = {"input": str(Path(input_path).resolve()), "input_sha256": sha256_file(input_path),
                 "model": model_name(model, settings) + backend_suffix(backend), "rows": len(texts),

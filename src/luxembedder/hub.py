@@ -24,7 +24,9 @@ from typing import Literal
 import yaml
 
 from luxembedder.errors import ConfigError, LuxEmbedderError
+from luxembedder.mining.card import pair_files, write_dataset_card
 from luxembedder.settings import Settings, get_settings
+from luxembedder.training.card import add_results, model_card, read_card_results, strip_local_paths
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,6 @@ def detect_kind(path: str | Path) -> tuple[RepoType, Path]:
     if (p / "modules.json").is_file() or (p / "config_sentence_transformers.json").is_file():
         return "model", p
     pairs = p / "pairs" if (p / "pairs").is_dir() else p
-    from luxembedder.mining.card import pair_files
 
     if pair_files(pairs):
         return "dataset", pairs
@@ -80,8 +81,6 @@ def _files(folder: Path) -> list[Path]:
 def _model_payloads(folder: Path, repo_id: str) -> dict[str, bytes]:
     """Files whose uploaded content differs from the local one: the card (repository id in the loading
     example) and the metadata files without local paths."""
-    from luxembedder.training.card import model_card, read_card_results, strip_local_paths
-
     out: dict[str, bytes] = {}
     meta_path = folder / "luxembedder.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else None
@@ -101,8 +100,6 @@ def _model_payloads(folder: Path, repo_id: str) -> dict[str, bytes]:
 def _dataset_payloads(folder: Path, repo_id: str) -> dict[str, bytes]:
     card = folder / "README.md"
     if not card.is_file() and (folder.parent / "report.json").is_file() and (folder.parent / "config.yaml").is_file():
-        from luxembedder.mining.card import write_dataset_card
-
         write_dataset_card(folder.parent)
     if not card.is_file():
         logger.warning("%s has no dataset card (README.md): pushing the pair files without one", folder)
@@ -135,7 +132,6 @@ def push(
     if results is not None:
         if kind != "model":
             raise ConfigError("--results applies to a model folder, not to a pairs folder")
-        from luxembedder.training.card import add_results
 
         add_results(folder, results, settings=settings)
     payloads = _model_payloads(folder, repo_id) if kind == "model" else _dataset_payloads(folder, repo_id)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
+from luxembedder.errors import MissingDataError
+
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,8 +34,6 @@ class Settings:
 
     def require_data_dir(self) -> Path:
         """The data directory, or a clear error telling how to set it."""
-        from luxembedder.errors import MissingDataError
-
         if self.data_dir is None or not self.data_dir.is_dir():
             raise MissingDataError(
                 "No data directory: pass --data-dir, set $LUXEMBEDDER_DATA, or place the shared data at "

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from luxembedder.errors import DataError
-from luxembedder.utils.io import atomic_directory, atomic_write_json, iter_table, read_texts
+from luxembedder.utils.io import atomic_directory, atomic_write_json, iter_table, read_texts, sha256_dir
 
 
 def test_every_format_reads_rows_in_order(tmp_path):
@@ -77,3 +77,21 @@ def test_csv_quoted_multiline_field_keeps_its_line_break(tmp_path):
     rows = list(iter_table(p))
     assert rows[0][1]["text"] == "Éischt Zeil\nzweet Zeil"
     assert rows[1] == (4, {"id": "2", "text": "eent"})
+
+
+def test_sha256_dir_follows_names_and_contents_not_location(tmp_path):
+    a = tmp_path / "a"
+    (a / "sub").mkdir(parents=True)
+    (a / "x.txt").write_text("Moien")
+    (a / "sub" / "y.txt").write_text("Äddi")
+    digest = sha256_dir(a)
+    b = tmp_path / "elsewhere" / "b"
+    b.parent.mkdir()
+    a.rename(b)
+    assert sha256_dir(b) == digest  # a moved copy keeps its hash
+    (b / "sub" / "y.txt").write_text("Äddi!")
+    assert sha256_dir(b) != digest  # a changed content changes it
+    (b / "sub" / "y.txt").write_text("Äddi")
+    assert sha256_dir(b) == digest
+    (b / "sub" / "y.txt").rename(b / "sub" / "z.txt")
+    assert sha256_dir(b) != digest  # so does a renamed file

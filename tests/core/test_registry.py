@@ -92,9 +92,10 @@ def test_load_encoder_tiny_normalised(tiny_model_dir, home):
 
 
 def test_bf16_never_assumed(tiny_model_dir, home, monkeypatch):
+    from luxembedder.models import backends
     from luxembedder.utils import provenance
 
-    monkeypatch.setattr(registry, "cpu_supports_bf16", lambda: False, raising=False)
+    monkeypatch.setattr(backends, "cpu_supports_bf16", lambda: False)  # where the backend is decided
     monkeypatch.setattr(provenance, "cpu_supports_bf16", lambda: False)
     enc = load_encoder(str(tiny_model_dir), bf16=True)
     assert enc.bf16 is False

@@ -79,6 +79,7 @@ from luxembedder.settings import Settings, get_settings
 from luxembedder.text.langcodes import to_iso639_3
 from luxembedder.text.normalize import match_key
 from luxembedder.training.config import TrainConfig
+from luxembedder.training.trainer import train
 from luxembedder.utils.io import (
     atomic_write_json,
     atomic_write_npz,
@@ -681,8 +682,6 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     each (condition, seed) is claimed with a ``.claim`` file holding the worker's pid (a dead worker's claim
     is taken over); ``reverse=True`` walks the units from the last, so two workers meet in the middle.
     """
-    train = _train_function()
-
     settings = settings or get_settings()
     data_dir = settings.require_data_dir()
     out = Path(out_dir or cfg.out_dir).resolve()
@@ -721,7 +720,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
                                         "leakage_dropped": 0, "train_seconds": None})
                     else:
                         _train_and_evaluate(cfg, cond, seed, run_dir, ntrex, banned, eval_data, settings,
-                                            base_name, label, train)
+                                            base_name, label)
             finally:
                 claim.unlink(missing_ok=True)
         else:
@@ -813,7 +812,7 @@ def _claim(run_dir: Path) -> Path | None:
 
 
 def _train_and_evaluate(cfg: ExperimentConfig, cond: str, seed: int, run_dir: Path, ntrex: Any, banned: set[str],
-                        eval_data: EvalData, settings: Settings, base_name: str, label: str, train: Any) -> None:
+                        eval_data: EvalData, settings: Settings, base_name: str, label: str) -> None:
     ids = select_ids(ntrex.doc_ids, cfg.n_pairs, seed)
     logger.info("%s: training on %d NTREX ids", label, len(ids))
     pairs = condition_pairs(cond, ids, ntrex.sentences, seed, cfg.combined)
@@ -836,15 +835,6 @@ def _train_and_evaluate(cfg: ExperimentConfig, cond: str, seed: int, run_dir: Pa
         "train_seconds": train_seconds, "ntrex_ids_sha": _ids_digest(ids)})
     if not cfg.keep_models:
         shutil.rmtree(model_dir, ignore_errors=True)
-
-
-def _train_function():
-    """:func:`luxembedder.training.train` (the package may export it or only its ``trainer`` module)."""
-    try:
-        from luxembedder.training import train
-    except ImportError:
-        from luxembedder.training.trainer import train
-    return train
 
 
 def _ids_digest(ids: list[int]) -> str:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from luxembedder.analysis.alignment import CkaConfig, mean_with, run_cka
+from luxembedder.analysis.experiment import ExperimentConfig, run_experiment
 from luxembedder.cli.common import Layers, console, examples, print_table, settings_from, value
 
 
@@ -32,8 +34,6 @@ def register(app: typer.Typer) -> None:
         config: Path | None = typer.Option(None, "--config", "-c", help="YAML with CkaConfig keys (flags override)."),
     ) -> None:
         """Language × language linear CKA on FLORES-200 devtest, per layer; writes OUT/cka.json and plots."""
-        from luxembedder.analysis.alignment import CkaConfig, mean_with, run_cka
-
         base = CkaConfig.from_yaml(config) if config else CkaConfig()
         cfg = base.with_overrides(
             models=model or None,
@@ -65,8 +65,6 @@ def register(app: typer.Typer) -> None:
                                      "same folder meets the first in the middle."),
     ) -> None:
         """Train one model per condition and seed, evaluate, and write experiment.json / experiment.md."""
-        from luxembedder.analysis.experiment import ExperimentConfig, run_experiment
-
         cfg = ExperimentConfig.from_yaml(config)
         if quick:
             cfg = cfg.quick()

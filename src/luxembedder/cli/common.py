@@ -10,9 +10,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from luxembedder.mining.config import MiningConfig
 from luxembedder.settings import Settings, get_settings
+from luxembedder.training.config import LossName
 
 console = Console(stderr=False)
+
+# Exit codes (README "Command line", `luxembedder --help`)
+EXIT_OK = 0
+EXIT_USER_ERROR = 2  # bad input, bad option, unreadable or unwritable path, disk full
+EXIT_EMPTY = 3  # the run finished but produced nothing (see --allow-empty)
 
 
 def _choices(name: str, values: tuple[str, ...] | Any) -> type[Enum]:
@@ -31,8 +38,6 @@ def _literal(model: Any, *path: str) -> Any:
 
 
 def _mining_choices() -> tuple[type[Enum], type[Enum], type[Enum]]:
-    from luxembedder.mining.config import MiningConfig
-
     return (_choices("Preset", ("parity", "improved")),
             _choices("Scoring", _literal(MiningConfig, "scoring", "method")),
             _choices("Columns", _literal(MiningConfig, "input", "column_preset")))
@@ -42,8 +47,6 @@ Preset, Scoring, Columns = _mining_choices()
 
 
 def _loss_choices() -> type[Enum]:
-    from luxembedder.training.config import LossName
-
     return _choices("Loss", LossName)
 
 

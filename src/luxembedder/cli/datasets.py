@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import examples, settings_from
+from luxembedder.cli.common import examples, print_table, settings_from
+from luxembedder.datasets import sample_dir
+from luxembedder.datasets.crawl import crawl_articles
+from luxembedder.datasets.ntrex import build_comparable_benchmark, read_ntrex
 
 
 def register(app: typer.Typer) -> None:
@@ -31,8 +34,6 @@ def register(app: typer.Typer) -> None:
         n_days: int = typer.Option(14, "--days", help="Number of publication days."),
     ) -> None:
         """Build the NTREX-128 comparable-news mining benchmark; prints the output directory."""
-        from luxembedder.datasets.ntrex import build_comparable_benchmark, read_ntrex
-
         lang_list = [x.strip() for x in langs.split(",") if x.strip()]
         corpus = read_ntrex(settings_from(ctx).require_data_dir(), langs=lang_list)
         bench = build_comparable_benchmark(
@@ -44,8 +45,6 @@ def register(app: typer.Typer) -> None:
     @ds_app.command("sample", epilog=examples("luxembedder datasets sample"))
     def sample() -> None:
         """Print the folder of the bundled sample articles and evaluation sets."""
-        from luxembedder.datasets import sample_dir
-
         typer.echo(str(sample_dir()))
 
     @ds_app.command("articles", epilog=examples(
@@ -64,9 +63,6 @@ def register(app: typer.Typer) -> None:
 
         Pages without a date or text are rejected with the reason (OUT's name + .rejected.jsonl).
         """
-        from luxembedder.cli.common import print_table
-        from luxembedder.datasets.crawl import crawl_articles
-
         res = crawl_articles(out, lang, html_dirs=html or (), warcs=warc or (), feeds=rss or (),
                              min_chars=min_chars)
         print_table([{"input": k, **v} for k, v in res.per_input.items()], title="crawl input")

@@ -7,6 +7,9 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import examples, settings_from
+from luxembedder.cli.run import show_result
+from luxembedder.recipe.demo import demo_config
+from luxembedder.recipe.run import run_recipe
 
 
 def register(app: typer.Typer) -> None:
@@ -19,10 +22,6 @@ def register(app: typer.Typer) -> None:
         config: Path | None = typer.Option(None, "--config", "-c", help="Recipe YAML instead of the demo's."),
     ) -> None:
         """Prepare the offline base model, mine lb-en/lb-fr pairs, fine-tune, evaluate, write a report."""
-        from luxembedder.cli.run import show_result
-        from luxembedder.recipe.demo import demo_config
-        from luxembedder.recipe.run import run_recipe
-
         cfg = demo_config(quick=quick, model=model, config=config)
         out = out or Path("runs/demo-quick" if quick else "runs/demo")
         show_result(run_recipe(cfg, out, settings_from(ctx)))

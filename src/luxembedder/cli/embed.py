@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import examples, settings_from
+from luxembedder.embedding import embed_file
 
 
 def register(app: typer.Typer) -> None:
@@ -29,8 +30,6 @@ def register(app: typer.Typer) -> None:
                                                "start a local Ray)."),
     ) -> None:
         """Embed every text of a file with a model; ends with "N sentences in T s (X/s)" (encoding time)."""
-        from luxembedder.embedding import embed_file
-
         stats: dict[str, float] = {}
         out = embed_file(model, input, output, column=column, skip_empty=skip_empty, batch_size=batch_size,
                          bf16=bf16, settings=settings_from(ctx), stats=stats, backend=backend, engine=engine,

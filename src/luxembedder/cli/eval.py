@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import examples, print_table, settings_from
-from luxembedder.evaluation.tasks import task_help
+from luxembedder.evaluation.report import summary_rows
+from luxembedder.evaluation.runner import evaluate
+from luxembedder.evaluation.tasks import SuiteConfig, task_help
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +31,6 @@ def register(app: typer.Typer) -> None:
                                            "languages, LR settings...)."),
     ) -> None:
         """Evaluate models; prints main scores with their protocols and writes results and reports."""
-        from luxembedder.evaluation.report import summary_rows
-        from luxembedder.evaluation.runner import evaluate
-        from luxembedder.evaluation.tasks import SuiteConfig
-
         cfg = SuiteConfig.from_yaml(config) if config else SuiteConfig()
         records = evaluate(model, task or None, out, settings_from(ctx), batch_size=batch_size, bf16=bf16,
                            backend=backend, force=force, config=cfg, show_progress=True)

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from luxembedder import __version__
+from luxembedder.cli.common import EXIT_EMPTY, EXIT_OK, EXIT_USER_ERROR  # noqa: F401 (EXIT_EMPTY: re-exported)
 from luxembedder.errors import LuxEmbedderError
 from luxembedder.settings import get_settings
 from luxembedder.utils.logging import setup_logging
@@ -70,10 +71,6 @@ for _name in SUBCOMMAND_MODULES:
     _mod.register(app)
 
 
-# Exit codes (README "Command line", `luxembedder --help`)
-EXIT_OK = 0
-EXIT_USER_ERROR = 2  # bad input, bad option, unreadable or unwritable path, disk full
-EXIT_EMPTY = 3  # the run finished but produced nothing (see --allow-empty)
 INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
 
 # OS errors caused by the user's environment (paths, permissions, space), shown as one line

@@ -7,14 +7,25 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import Columns, Preset, Scoring, console, examples, print_table, settings_from
+from luxembedder.checks import check_mining
+from luxembedder.cli.common import (
+    EXIT_EMPTY,
+    Columns,
+    Preset,
+    Scoring,
+    console,
+    examples,
+    print_table,
+    settings_from,
+)
 from luxembedder.cli.common import value as plain
 from luxembedder.cli.options import multi_value_command
+from luxembedder.errors import ConfigError
+from luxembedder.mining import MiningConfig, evaluate_run, merge_runs, mine
+from luxembedder.mining.pipeline import empty_causes, summary_rows
 
 
 def _parse_shard(value: str | None) -> tuple[_dt.date | None, _dt.date | None]:
-    from luxembedder.errors import ConfigError
-
     if not value:
         return None, None
     try:
@@ -28,9 +39,6 @@ def check_empty(report: dict, allow_empty: bool) -> None:
     """Warn about each language pair without pairs (naming the cause); exit 3 when no pair at all was mined,
     unless ``allow_empty``."""
     import logging
-
-    from luxembedder.cli.main import EXIT_EMPTY
-    from luxembedder.mining.pipeline import empty_causes
 
     causes = empty_causes(report)
     log = logging.getLogger("luxembedder.cli")
@@ -77,10 +85,6 @@ def register(app: typer.Typer) -> None:
                                                "start a local Ray)."),
     ) -> None:
         """Mine parallel sentence pairs from multilingual news articles (LuxAlign)."""
-        from luxembedder.errors import ConfigError
-        from luxembedder.mining import MiningConfig, evaluate_run, mine
-        from luxembedder.mining.pipeline import summary_rows
-
         if config is not None and preset is not None:
             raise ConfigError("give either --config or --preset, not both")
         cfg = MiningConfig.from_yaml(config) if config else MiningConfig.preset(plain(preset) or "parity")
@@ -107,8 +111,6 @@ def register(app: typer.Typer) -> None:
             data["shard"] = {"start": start, "end": end}
         cfg = MiningConfig.from_dict(data, source="<command-line>")
         if dry_run:
-            from luxembedder.checks import check_mining
-
             print_table(check_mining(articles, out, cfg, settings_from(ctx), lenient=lenient),
                         title="dry run: mine (nothing created)")
             return
@@ -133,8 +135,6 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Merged output directory."),
     ) -> None:
         """Merge shard runs: drop cross-shard duplicates, re-apply dedup, one-to-one and leakage filters."""
-        from luxembedder.mining import merge_runs
-
         rep = merge_runs(runs, out, settings=settings_from(ctx))
         print_table([{"pair": p, **{k: v[k] for k in ("candidates_in", "final")}} for p, v in rep["selection"].items()],
                     title="merged runs")

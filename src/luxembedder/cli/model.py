@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from luxembedder.cli.common import examples, print_table, settings_from
+from luxembedder.models.registry import list_models, prepare_model
 
 
 def register(app: typer.Typer) -> None:
@@ -14,8 +15,6 @@ def register(app: typer.Typer) -> None:
     @model_app.command("list", epilog=examples("luxembedder model list"))
     def list_cmd(ctx: typer.Context) -> None:
         """Show the registry and what is prepared locally."""
-        from luxembedder.models.registry import list_models
-
         print_table(list_models(settings_from(ctx)), title="luxembedder models",
                     columns=["name", "source", "status", "location"])
 
@@ -26,8 +25,6 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Convert again even if a valid folder exists."),
     ) -> None:
         """Make a registry model available offline; prints its directory as the last line."""
-        from luxembedder.models.registry import prepare_model
-
         path = prepare_model(name, settings_from(ctx), force=force)
         typer.echo(str(path))
 

@@ -7,6 +7,10 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import console, examples, settings_from
+from luxembedder.errors import ConfigError
+from luxembedder.hub import detect_kind, push
+from luxembedder.mining.card import write_dataset_card
+from luxembedder.training.card import add_results, write_model_card
 
 
 def register(app: typer.Typer) -> None:
@@ -24,8 +28,6 @@ def register(app: typer.Typer) -> None:
                                             "its card (model-index) before pushing."),
     ) -> None:
         """Upload a model folder or mined pairs to the Hugging Face hub (online only; token: HF_TOKEN)."""
-        from luxembedder.hub import push
-
         res = push(path, repo_id, settings=settings_from(ctx), private=private, revision=revision,
                    commit_message=message, results=results)
         console.print(f"pushed {len(res.files)} files to the {res.repo_type} repository {res.repo_id}")
@@ -40,18 +42,11 @@ def register(app: typer.Typer) -> None:
                                          "(default: the folder's name)."),
     ) -> None:
         """(Re)write the model card or the dataset card (README.md) of a folder."""
-        from luxembedder.errors import ConfigError
-        from luxembedder.hub import detect_kind
-
         kind, folder = detect_kind(path)
         if kind == "model":
-            from luxembedder.training.card import add_results, write_model_card
-
             out = add_results(folder, results, model=model, settings=settings_from(ctx)) if results \
                 else write_model_card(folder)
         else:
-            from luxembedder.mining.card import write_dataset_card
-
             if results is not None:
                 raise ConfigError("--results applies to a model folder, not to mined pairs")
             out = write_dataset_card(folder.parent)

@@ -7,6 +7,11 @@ from pathlib import Path
 import typer
 
 from luxembedder.cli.common import CompareFormat, TableFormat, examples, print_table, value
+from luxembedder.errors import ConfigError
+from luxembedder.evaluation.compare import compare_markdown, compare_models
+from luxembedder.evaluation.mteb_export import export_mteb
+from luxembedder.evaluation.report import format_table, table_rows
+from luxembedder.evaluation.results import load_results, resolve_model_name, save_results
 
 
 def register(app: typer.Typer) -> None:
@@ -27,9 +32,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the results: percent with one decimal, 95% CI in brackets, Δ to the first model with its
         paired bootstrap interval and the p-value of the named paired test (exact McNemar or sign-flip)."""
-        from luxembedder.evaluation.report import format_table, table_rows
-        from luxembedder.evaluation.results import load_results
-
         records = load_results(results)
         if value(fmt) == "rich":
             cols, rows = table_rows(records)
@@ -53,9 +55,6 @@ def register(app: typer.Typer) -> None:
         one p-value (exact McNemar for 0/1 items, else sign-flip), over the items both models were scored on."""
         import json
 
-        from luxembedder.evaluation.compare import compare_markdown, compare_models
-        from luxembedder.evaluation.results import load_results
-
         rows = compare_models(load_results(results), baseline, model, tasks=task or None, n_resamples=resamples,
                               seed=seed, source=str(results))
         typer.echo(compare_markdown(rows, baseline, model) if value(fmt) == "md" else json.dumps(rows, indent=1), nl=False)
@@ -69,9 +68,6 @@ def register(app: typer.Typer) -> None:
         """Write MTEB-format result files (OUT/results/MODEL/REVISION/, with model_meta.json) for the tasks MTEB
         also has (SIB200Classification, Tatoeba, FloresBitextMining, NTREXBitextMining); records without an MTEB
         slot are named in a warning. Read them with mteb.ResultCache(OUT).load_results()."""
-        from luxembedder.evaluation.mteb_export import export_mteb
-        from luxembedder.evaluation.results import load_results
-
         for path in export_mteb(load_results(results), out).files:
             typer.echo(str(path))
 
@@ -86,9 +82,6 @@ def register(app: typer.Typer) -> None:
                                         "as in the table, or its part before '@' (repeatable)."),
     ) -> None:
         """Copy a results file after validating it, without per-item scores unless asked (for docs/results/)."""
-        from luxembedder.errors import ConfigError
-        from luxembedder.evaluation.results import load_results, resolve_model_name, save_results
-
         records = load_results(results)
         if task:
             missing = sorted(set(task) - {r.task for r in records})

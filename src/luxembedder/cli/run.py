@@ -6,14 +6,16 @@ from pathlib import Path
 
 import typer
 
+from luxembedder.checks import check_recipe
 from luxembedder.cli.common import console, examples, print_table, settings_from
+from luxembedder.recipe.config import RecipeConfig
+from luxembedder.recipe.run import run_recipe
+from luxembedder.utils import report as R
 
 
 def show_result(result) -> None:
     """Print the headline table (percent, 95% CI, Δ with its paired test) and the report's path (shared with
     ``demo``)."""
-    from luxembedder.utils import report as R
-
     rows = [{"task": r["task"], "subset": r["subset"], "protocol": r["protocol"],
              "base": R.score(r.get("base"), r.get("base_ci95")),
              "fine-tuned": R.score(r.get("fine-tuned"), r.get("fine-tuned_ci95")),
@@ -40,14 +42,9 @@ def register(app: typer.Typer) -> None:
                                      "create nothing."),
     ) -> None:
         """Run the whole recipe (collection, mining, training, evaluation, report) from one config file."""
-        from luxembedder.recipe.config import RecipeConfig
-
         cfg = RecipeConfig.from_yaml(config)
         if dry_run:
-            from luxembedder.checks import check_recipe
-
             print_table(check_recipe(cfg, out, settings_from(ctx)), title=f"dry run: {config} (nothing created)")
             return
-        from luxembedder.recipe.run import run_recipe
 
         show_result(run_recipe(cfg, out, settings_from(ctx)))

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import typer
 
+from luxembedder.checks import check_training
 from luxembedder.cli.common import Loss, console, examples, print_table, settings_from, value
+from luxembedder.training.config import TrainConfig
+from luxembedder.training.trainer import train
+from luxembedder.utils import report as R
 
 
 def _default(field: str) -> str:
     """The TrainConfig default shown in --help (flags left unset keep the config file's value)."""
-    from luxembedder.training.config import TrainConfig
-
     d = TrainConfig.model_fields[field].default
     return "config file, else none" if d is None else f"config file, else {d}"
 
@@ -76,9 +78,6 @@ def register(app: typer.Typer) -> None:
                                      "plan, create nothing."),
     ) -> None:
         """Fine-tune a sentence embedder on translation pairs; prints the output folder and dev metrics."""
-        from luxembedder.training.config import TrainConfig
-        from luxembedder.training.trainer import train
-
         cfg = TrainConfig.from_yaml(config) if config else TrainConfig()
         overrides: dict = {
             "model": model, "output_dir": out, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -98,8 +97,6 @@ def register(app: typer.Typer) -> None:
             overrides["hard_negatives"] = {**cfg.hard_negatives.model_dump(), "enabled": hard_negatives}
         cfg = cfg.with_overrides(**overrides)
         if dry_run:
-            from luxembedder.checks import check_training
-
             print_table(check_training(cfg, settings_from(ctx)), title="dry run: train (nothing created)")
             return
         result = train(cfg, settings_from(ctx))
@@ -107,8 +104,6 @@ def register(app: typer.Typer) -> None:
             return
         dev = result.metrics.get("dev", {})
         if dev:
-            from luxembedder.utils import report as R
-
             print_table([{"metric": k.removeprefix("dev_"), "%": R.pct(v) if isinstance(v, int | float) else str(v)}
                          for k, v in dev.items()], title="dev retrieval (held-out pairs, %)")
         console.print(str(result.out_dir))

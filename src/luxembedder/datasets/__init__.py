@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from luxembedder.errors import MissingDataError
+
 
 def sample_dir() -> Path:
     """Folder of the bundled sample (``articles.jsonl``, ``gold.jsonl``, ``eval/``), shipped with the package.
@@ -14,7 +16,5 @@ def sample_dir() -> Path:
     root = resources.files("luxembedder") / "resources" / "sample"
     path = Path(str(root))
     if not path.is_dir():
-        from luxembedder.errors import MissingDataError
-
         raise MissingDataError(f"bundled sample data not found at {path} (broken installation?)")
     return path

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.text.clean import clean_text
 from luxembedder.text.langcodes import to_iso639_1
 from luxembedder.utils.io import write_jsonl
 
@@ -151,7 +152,6 @@ def _entry_date(entry: Any) -> str | None:
 def iter_feed(path: str | Path) -> Iterator[Page]:
     """Entries of an RSS or Atom file: title, link, date, and the text of their content (or summary)."""
     feedparser = _require("feedparser")
-    from luxembedder.text.clean import clean_text
 
     p = Path(path)
     if not p.is_file():

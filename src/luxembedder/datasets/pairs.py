@@ -7,6 +7,9 @@ from __future__ import annotations
 PAIR_TEXT_COLUMNS = ("text_1", "text_2")
 """The two sides of a pair (``text_1`` = the first language of the pair name, e.g. lb in lb-en)."""
 
-PAIR_COLUMNS = (*PAIR_TEXT_COLUMNS, "cos_sim", "margin", "article_id_1", "article_id_2", "sentence_id_1",
+PAIR_SCORE_COLUMN = "cos_sim"
+"""The cosine similarity of the two sides (training's default ``score_column`` for ``min_score``)."""
+
+PAIR_COLUMNS = (*PAIR_TEXT_COLUMNS, PAIR_SCORE_COLUMN, "margin", "article_id_1", "article_id_2", "sentence_id_1",
                 "sentence_id_2")
 """Columns of every mined pair file, in order."""

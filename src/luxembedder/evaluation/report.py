@@ -22,6 +22,7 @@ import numpy as np
 from luxembedder.evaluation.results import ResultRecord
 from luxembedder.evaluation.stats import paired_test
 from luxembedder.utils import report as R
+from luxembedder.utils.plotting import legend_outside, pyplot, save_png
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +163,6 @@ def _group_labels(keys: list[tuple[str, str]]) -> list[str]:
 def bar_chart(task: str, records: list[ResultRecord], path: Path) -> Path | None:
     """Grouped horizontal bars: one group per (subset, protocol) labelled with both, one bar per model, the 95%
     CI as error bars, the legend outside the data."""
-    from luxembedder.utils.plotting import legend_outside, pyplot, save_png
-
     plt = pyplot()
     groups = _grouped(records).get(task)
     if not groups:

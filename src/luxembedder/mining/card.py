@@ -20,8 +20,10 @@ from typing import Any
 
 import yaml
 
+from luxembedder.errors import MissingDataError
 from luxembedder.mining.config import MiningConfig
-from luxembedder.mining.pipeline import PAIR_COLUMNS
+from luxembedder.mining.store import PAIR_COLUMNS
+from luxembedder.utils.io import atomic_write_bytes, atomic_write_text, sha256_file
 from luxembedder.utils.licenses import hf_license_id
 
 logger = logging.getLogger(__name__)
@@ -106,8 +108,6 @@ def stage_counts(report: dict[str, Any], pair: str) -> dict[str, Any]:
 
 def dataset_facts(report: dict[str, Any], cfg: MiningConfig, pairs_dir: Path) -> dict[str, Any]:
     """Everything the card and the Parquet metadata say, per pair and for the whole folder."""
-    from luxembedder.utils.io import sha256_file
-
     src = cfg.source
     facts: dict[str, Any] = {
         "schema": CARD_SCHEMA,
@@ -147,8 +147,6 @@ def write_parquet_metadata(path: Path, pair_facts: dict[str, Any], folder_facts:
     """Put ``luxembedder`` and ``huggingface`` keys in the schema metadata of a pairs Parquet file
     (rewritten atomically; untouched when they are already there). Returns True when the file changed."""
     import pyarrow.parquet as pq
-
-    from luxembedder.utils.io import atomic_write_bytes
 
     table = pq.read_table(path)
     # no "created": it is the time of the last mine() call, and a re-run must leave the file as it is
@@ -244,8 +242,6 @@ def write_dataset_card(run_dir: str | Path, report: dict[str, Any] | None = None
                        cfg: MiningConfig | None = None) -> Path | None:
     """Write ``<run>/pairs/README.md`` and the Parquet schema metadata; returns the card's path (None when
     the run has no pairs folder)."""
-    from luxembedder.utils.io import atomic_write_text
-
     run = Path(run_dir)
     pairs_dir = run / "pairs"
     if not pairs_dir.is_dir():
@@ -253,8 +249,6 @@ def write_dataset_card(run_dir: str | Path, report: dict[str, Any] | None = None
     if report is None or cfg is None:
         for need in ("report.json", "config.yaml"):
             if not (run / need).is_file():
-                from luxembedder.errors import MissingDataError
-
                 raise MissingDataError(f"{run}: no {need} (a dataset card is written for a mining run directory)")
     report = report if report is not None else json.loads((run / "report.json").read_text(encoding="utf-8"))
     cfg = cfg or MiningConfig.from_yaml(run / "config.yaml")

@@ -18,16 +18,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from luxembedder.config import BaseConfig
-
-
-def _text_filter_config_cls() -> Any:
-    """The text engineer's SentenceFilterConfig when available (one definition of sentence filters)."""
-    try:
-        from luxembedder.text.sentences import SentenceFilterConfig  # type: ignore[attr-defined]
-
-        return SentenceFilterConfig
-    except ImportError:  # pragma: no cover - only while the text package is being written
-        return None
+from luxembedder.errors import ConfigError
+from luxembedder.text.sentences import SentenceFilterConfig
 
 
 class InputConfig(BaseConfig):
@@ -206,18 +198,13 @@ class ExecutionConfig(BaseConfig):
     """Source days per scoring task (each task also reads the ±2N-day context of its shard)."""
 
 
-def _default_sentence_filters() -> Any:
-    cls = _text_filter_config_cls()
-    return cls() if cls is not None else {}
-
-
 class MiningConfig(BaseConfig):
     """The whole pipeline; each section fingerprints the stage(s) that depend on it."""
 
     input: InputConfig = Field(default_factory=InputConfig)
     clean: CleanConfig = Field(default_factory=CleanConfig)
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
-    sentences: Any = Field(default_factory=_default_sentence_filters)
+    sentences: Any = Field(default_factory=SentenceFilterConfig)
     """Sentence splitting and filters (the text package's ``SentenceFilterConfig``; paper: > 10 chars,
     ≥ 4 words, not ending in a 1–2 digit number plus period, placeholders for e-mail/URL/phone)."""
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
@@ -237,12 +224,9 @@ class MiningConfig(BaseConfig):
     @field_validator("sentences", mode="before")
     @classmethod
     def _sentences(cls, value: Any) -> Any:
-        sfc = _text_filter_config_cls()
-        if sfc is None:
-            return value or {}
-        if isinstance(value, sfc):
+        if isinstance(value, SentenceFilterConfig):
             return value
-        return sfc.model_validate(value or {})
+        return SentenceFilterConfig.model_validate(value or {})
 
     @field_validator("pairs")
     @classmethod
@@ -299,7 +283,6 @@ class MiningConfig(BaseConfig):
             return cls.parity()
         if name == "improved":
             return cls.improved()
-        from luxembedder.errors import ConfigError
 
         raise ConfigError(f"unknown mining preset '{name}' (expected 'parity' or 'improved')")
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from luxembedder.datasets.ntrex import evaluate_article_matches, evaluate_mined_pairs, load_gold
 from luxembedder.errors import ConfigError, MissingDataError
+from luxembedder.mining.card import write_dataset_card
 from luxembedder.mining.config import MiningConfig
 from luxembedder.mining.filters import RECHECKED_REASONS, apply_filters
 from luxembedder.mining.select import leakage_index, pair_filter_steps, resolve_leakage_files
@@ -130,7 +131,6 @@ def merge_runs(run_dirs: list[str | Path], out_dir: str | Path, settings: Settin
           "| pair | in | final |", "|---|---|---|"]
     md += [f"| {p} | {v['candidates_in']} | {v['final']} |" for p, v in pairs_info.items()]
     atomic_write_text(out / "report.md", "\n".join(md) + "\n")
-    from luxembedder.mining.card import write_dataset_card
 
     write_dataset_card(out, report, cfg)
     logger.info("merged %d runs: %s", len(runs), report["final_pairs"])

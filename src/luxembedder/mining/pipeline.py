@@ -11,6 +11,11 @@ re-runs only the stages after it):
 ``score``    candidates (all sentence pairs of matched article pairs) with cosine and margin      [scoring: k, pool, index]
 ``select``   accept decision (cosine or margin) → filters → outputs                   [scoring thresholds, filters]
 
+Each stage is a module-level function of its inputs (:func:`prepare_stage`, :func:`embed_stage`,
+:func:`match_stage`, :func:`score_stage`, :func:`select_stage`: ``stage(tmp, ...) -> info``); :func:`mine` chains
+them through :func:`~luxembedder.mining.store.run_stage` and reads each finished stage back
+(:func:`read_prepared`, :func:`read_embeddings`) as the next stages' inputs.
+
 Run directory::
 
     config.yaml                resolved config
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,8 +46,10 @@ import numpy as np
 
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.mining import stages
+from luxembedder.mining.card import write_dataset_card
 from luxembedder.mining.config import MiningConfig
 from luxembedder.mining.matching import match_articles
+from luxembedder.mining.ray_engine import RayExecutor
 from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
 from luxembedder.mining.select import resolve_leakage_files, select_pairs
 from luxembedder.mining.store import PAIR_COLUMNS as PAIR_COLUMNS  # re-exported (the pair file columns)
@@ -54,6 +61,7 @@ from luxembedder.mining.store import (
     write_embeddings,
     write_parquet,
 )
+from luxembedder.models.backends import backend_suffix, effective_backend
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import l2_normalize
 from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
@@ -92,7 +100,6 @@ _save_npy = write_embeddings
 
 
 def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
-
     return [data_record(p) for p in paths]
 
 
@@ -117,7 +124,6 @@ class PoolEncoder:
 
 def load_mining_encoder(cfg: MiningConfig, settings: Settings):
     """The configured encoder (registry ref or folder), optionally over a multi-process pool."""
-
     if cfg.embedding.multi_process and cfg.embedding.backend == "torch":
         return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
                            model_name(cfg.embedding.model, settings), cfg.embedding.devices)
@@ -179,7 +185,98 @@ def lang_view(arts: dict[str, np.ndarray], sents: dict[str, np.ndarray], lang: s
                     days[art_of_sent] if len(art_of_sent) else np.zeros(0, dtype=np.int64))
 
 
-# -------------------------------------------------------------------------------------------- pipeline
+# --------------------------------------------------------------------------------------------- stages
+# Each stage is a function of its inputs: ``stage(tmp, ...) -> info`` writes its files into ``tmp`` (the
+# stage folder being built; :func:`~luxembedder.mining.store.run_stage` renames it into place with the
+# fingerprint) and returns the info recorded in ``_stage.json``. ``read_prepared`` / ``read_embeddings``
+# read a finished stage's files back as the next stages' inputs.
+
+@dataclass
+class Prepared:
+    """The prepare stage's outputs: the article and sentence tables (columns) and a view per language."""
+
+    articles: dict[str, np.ndarray]
+    sentences: dict[str, np.ndarray]
+    views: dict[str, LangView]
+
+
+@dataclass
+class Embeddings:
+    """The embed stage's outputs per language: sentence vectors (memory-mapped) and article vectors."""
+
+    sentences: dict[str, np.ndarray]
+    articles: dict[str, np.ndarray]
+
+
+def prepare_stage(tmp: Path, cfg: MiningConfig, paths: list[Path], lenient: bool = False,
+                  executor: Any = None) -> dict[str, Any]:
+    """Load, clean, identify languages and split sentences (:func:`~luxembedder.mining.stages.prepare_corpus`,
+    or an ``executor``'s ``prepare``) into ``tmp/articles.parquet``, ``sentences.parquet`` and
+    ``rejected.jsonl``."""
+    corpus = executor.prepare(paths, cfg, lenient) if executor is not None else \
+        stages.prepare_corpus(paths, cfg, lenient=lenient)
+    write_parquet(tmp / "articles.parquet", corpus.articles)
+    write_parquet(tmp / "sentences.parquet", corpus.sentences)
+    write_jsonl(tmp / "rejected.jsonl", corpus.rejected)
+    return {"counts": corpus.counts, "summary": f"{len(corpus.articles['id'])} articles, "
+                                                f"{len(corpus.sentences['text'])} sentences"}
+
+
+def read_prepared(prep_dir: Path, cfg: MiningConfig) -> Prepared:
+    """A finished prepare stage's tables, with the view of each of the config's languages."""
+    arts = read_parquet(prep_dir / "articles.parquet")
+    sents = read_parquet(prep_dir / "sentences.parquet")
+    return Prepared(arts, sents, {lang: lang_view(arts, sents, lang) for lang in cfg.languages()})
+
+
+def embed_stage(tmp: Path, cfg: MiningConfig, prepared: Prepared, model: str, cache_dir: Path,
+                encoder: Any = None, settings: Settings | None = None, executor: Any = None,
+                show_progress: bool = False) -> dict[str, Any]:
+    """Sentence and article embeddings per language into ``tmp/<lang>.sentences.npy`` / ``.articles.npy``,
+    through the embedding cache in ``cache_dir``. ``model`` is the encoder's name (recorded); ``encoder``
+    replaces the configured model, which is otherwise loaded here (on a cache miss only when an ``executor``
+    fills the cache first)."""
+    if encoder is not None:
+        enc = encoder
+    elif executor is not None:  # the executor fills the cache; the model is loaded here only on a miss
+        enc = _LazyEncoder(lambda: load_mining_encoder(cfg, settings or get_settings()), model)
+    else:
+        enc = load_mining_encoder(cfg, settings or get_settings())
+    arts, sents, views = prepared.articles, prepared.sentences, prepared.views
+    cached = CachedEncoder(enc, cache_dir, shard_size=cfg.embedding.shard_size)
+    mean_articles = cfg.embedding.article_representation == "mean_sentences"
+    requests: dict[str, tuple[list[str], list[str] | None]] = {}
+    for lang, v in views.items():
+        requests[lang] = (sents["text"][v.sent_rows].astype(str).tolist(), None if mean_articles else
+                          article_texts(arts, v.art_rows, cfg.embedding.article_max_chars))
+    if executor is not None and encoder is None:
+        executor.embed(cached, [t for pair in requests.values() for t in pair if t], cfg, settings)
+    try:
+        shapes = {}
+        for lang, v in views.items():
+            texts, a_texts = requests[lang]
+            logger.info("embedding %d %s sentences", len(texts), lang)
+            s_emb = _encode(cached, texts, cfg, show_progress)
+            if a_texts is None:
+                a_emb = mean_rows(s_emb, v.offsets)
+            else:
+                a_emb = _encode(cached, a_texts, cfg, show_progress)
+            write_embeddings(tmp / f"{lang}.sentences.npy", s_emb)
+            write_embeddings(tmp / f"{lang}.articles.npy", a_emb)
+            shapes[lang] = {"sentences": list(s_emb.shape), "articles": list(a_emb.shape)}
+    finally:
+        if hasattr(enc, "close"):
+            enc.close()
+    return {"model": model, "shapes": shapes, "cache_hits": cached.hits, "cache_misses": cached.misses,
+            "summary": ", ".join(f"{k}: {v['sentences'][0]} sentences" for k, v in shapes.items())}
+
+
+def read_embeddings(emb_dir: Path, langs: Iterable[str]) -> Embeddings:
+    """A finished embed stage's vectors (sentence vectors memory-mapped: they can be large)."""
+    langs = list(langs)
+    return Embeddings({lang: np.load(emb_dir / f"{lang}.sentences.npy", mmap_mode="r") for lang in langs},
+                      {lang: np.load(emb_dir / f"{lang}.articles.npy") for lang in langs})
+
 
 def match_stage(tmp: Path, cfg: MiningConfig, views: dict[str, LangView], a_emb: dict[str, np.ndarray]
                 ) -> dict[str, Any]:
@@ -233,6 +330,17 @@ def score_stage(tmp: Path, cfg: MiningConfig, views: dict[str, LangView], s_emb:
     return {"counts": counts, "summary": ", ".join(f"{p}: {c['candidates']} candidates" for p, c in counts.items())}
 
 
+def select_stage(tmp: Path, run_dir: Path, cfg: MiningConfig, prepared: Prepared, emb: Embeddings,
+                 match_dir: Path, score_dir: Path, leak_files: list[Path]) -> dict[str, Any]:
+    """Accept decisions, filters and the run's outputs (``pairs/``, ``candidates.parquet``, histograms in
+    ``run_dir``): :func:`~luxembedder.mining.select.select_pairs`."""
+    return select_pairs(run_dir, tmp, cfg, prepared.articles, prepared.sentences, prepared.views, emb.sentences,
+                        match_dir, score_dir, leak_files)
+
+
+# -------------------------------------------------------------------------------------------- pipeline
+
+
 def mine(
     articles_paths: list[str | Path],
     out_dir: str | Path,
@@ -250,8 +358,6 @@ def mine(
     """
     cfg = config or MiningConfig()
     if executor is None and cfg.execution.engine == "ray":
-        from luxembedder.mining.ray_engine import RayExecutor  # ray is an optional extra
-
         for p in articles_paths:  # input errors first, before a cluster is started or reached
             if not Path(p).is_file():
                 raise DataError("file not found", p)
@@ -290,71 +396,25 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
                        cfg.section_hash("input", "clean", "langid", "sentences", "shard", "pairs"),
                        cfg.matching.window_days if (cfg.shard.start or cfg.shard.end) else None)
 
-    def build_prepare(tmp: Path) -> dict[str, Any]:
-
-        corpus = executor.prepare(paths, cfg, lenient) if executor is not None else \
-            stages.prepare_corpus(paths, cfg, lenient=lenient)
-        _write_parquet(tmp / "articles.parquet", corpus.articles)
-        _write_parquet(tmp / "sentences.parquet", corpus.sentences)
-
-        write_jsonl(tmp / "rejected.jsonl", corpus.rejected)
-        return {"counts": corpus.counts, "summary": f"{len(corpus.articles['id'])} articles, "
-                                                    f"{len(corpus.sentences['text'])} sentences"}
-
-    prep_dir, prep_info = run_stage(run_dir, "prepare", fp_prepare, build_prepare, activity)
+    prep_dir, prep_info = run_stage(run_dir, "prepare", fp_prepare,
+                                    lambda tmp: prepare_stage(tmp, cfg, paths, lenient, executor), activity)
     # every run leaves the rejected rows of its own input (empty for a clean or strict run)
     atomic_write_bytes(run_dir / "rejected.jsonl", (prep_dir / "rejected.jsonl").read_bytes(), skip_if_same=True)
-    arts = _read_parquet(prep_dir / "articles.parquet")
-    sents = _read_parquet(prep_dir / "sentences.parquet")
-    views = {lang: lang_view(arts, sents, lang) for lang in cfg.languages()}
+    prepared = read_prepared(prep_dir, cfg)
 
     # ---- embed ---------------------------------------------------------------------------------
     fp_embed = _hash("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
-
-    def build_embed(tmp: Path) -> dict[str, Any]:
-
-        if encoder is not None:
-            enc = encoder
-        elif executor is not None:  # the executor fills the cache; the model is loaded here only on a miss
-            enc = _LazyEncoder(lambda: load_mining_encoder(cfg, settings), enc_name)
-        else:
-            enc = load_mining_encoder(cfg, settings)
-        cached = CachedEncoder(enc, cfg.embedding.cache_dir or run_dir / "cache", shard_size=cfg.embedding.shard_size)
-        mean_articles = cfg.embedding.article_representation == "mean_sentences"
-        requests: dict[str, tuple[list[str], list[str] | None]] = {}
-        for lang, v in views.items():
-            requests[lang] = (sents["text"][v.sent_rows].astype(str).tolist(), None if mean_articles else
-                              article_texts(arts, v.art_rows, cfg.embedding.article_max_chars))
-        if executor is not None and encoder is None:
-            executor.embed(cached, [t for pair in requests.values() for t in pair if t], cfg, settings)
-        try:
-            shapes = {}
-            for lang, v in views.items():
-                texts, a_texts = requests[lang]
-                logger.info("embedding %d %s sentences", len(texts), lang)
-                s_emb = _encode(cached, texts, cfg, show_progress)
-                if a_texts is None:
-                    a_emb = mean_rows(s_emb, v.offsets)
-                else:
-                    a_emb = _encode(cached, a_texts, cfg, show_progress)
-                _save_npy(tmp / f"{lang}.sentences.npy", s_emb)
-                _save_npy(tmp / f"{lang}.articles.npy", a_emb)
-                shapes[lang] = {"sentences": list(s_emb.shape), "articles": list(a_emb.shape)}
-        finally:
-            if hasattr(enc, "close"):
-                enc.close()
-        return {"model": enc_name, "shapes": shapes, "cache_hits": cached.hits, "cache_misses": cached.misses,
-                "summary": ", ".join(f"{k}: {v['sentences'][0]} sentences" for k, v in shapes.items())}
-
-    emb_dir, emb_info = run_stage(run_dir, "embed", fp_embed, build_embed, activity)
-    s_emb = {lang: np.load(emb_dir / f"{lang}.sentences.npy", mmap_mode="r") for lang in views}
-    a_emb = {lang: np.load(emb_dir / f"{lang}.articles.npy") for lang in views}
+    cache_dir = Path(cfg.embedding.cache_dir or run_dir / "cache")
+    emb_dir, emb_info = run_stage(run_dir, "embed", fp_embed,
+                                  lambda tmp: embed_stage(tmp, cfg, prepared, enc_name, cache_dir, encoder, settings,
+                                                          executor, show_progress), activity)
+    emb = read_embeddings(emb_dir, prepared.views)
 
     # ---- match ---------------------------------------------------------------------------------
     fp_match = _hash("match", fp_embed, cfg.section_hash("matching"))
 
     match_dir, match_info = run_stage(run_dir, "match", fp_match,
-                                      lambda tmp: match_stage(tmp, cfg, views, a_emb), activity)
+                                      lambda tmp: match_stage(tmp, cfg, prepared.views, emb.articles), activity)
 
     # ---- score ---------------------------------------------------------------------------------
     sc = cfg.scoring
@@ -363,8 +423,8 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
                      sc.ivf_nprobe, sc.candidate_floor, cfg.matching.window_days)
 
     score_dir, score_info = run_stage(run_dir, "score", fp_score,
-                                      lambda tmp: score_stage(tmp, cfg, views, s_emb, match_dir, executor, emb_dir),
-                                      activity)
+                                      lambda tmp: score_stage(tmp, cfg, prepared.views, emb.sentences, match_dir,
+                                                              executor, emb_dir), activity)
 
     # ---- select (decisions, filters, outputs) ---------------------------------------------------
     leak_files = resolve_leakage_files(cfg, settings)
@@ -373,12 +433,11 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     outputs_ok = all((run_dir / "pairs" / f"{p}.jsonl").is_file() for p in cfg.pairs) and \
         (run_dir / "report.json").is_file()
 
-    def build_select(tmp: Path) -> dict[str, Any]:
-        return select_pairs(run_dir, tmp, cfg, arts, sents, views, s_emb, match_dir, score_dir, leak_files)
-
     if not outputs_ok:
         (run_dir / "stages" / "select" / "_stage.json").unlink(missing_ok=True)
-    _, sel_info = run_stage(run_dir, "select", fp_select, build_select, activity)
+    _, sel_info = run_stage(run_dir, "select", fp_select,
+                            lambda tmp: select_stage(tmp, run_dir, cfg, prepared, emb, match_dir, score_dir,
+                                                     leak_files), activity)
 
     report_stage_info = {"prepare": prep_info, "embed": emb_info, "match": match_info, "score": score_info,
                          "select": sel_info}
@@ -387,8 +446,6 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     else:
         report = build_report(run_dir, cfg, inputs, report_stage_info, lenient, activity, leak_files)
     if activity["run"] or config_changed or not (run_dir / "pairs" / "README.md").is_file():
-        from luxembedder.mining.card import write_dataset_card
-
         write_dataset_card(run_dir, report, cfg)
     pair_files = {p: run_dir / "pairs" / f"{p}.jsonl" for p in cfg.pairs}
     return MiningResult(run_dir, pair_files, report, activity["run"], activity["skipped"])
@@ -444,7 +501,6 @@ def empty_causes(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _file_sig(p: Path) -> str:
-
     return sha256_file(p) if p.is_file() else "missing"
 
 
@@ -466,8 +522,6 @@ class _LazyEncoder:
 
 
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
-    from luxembedder.models.backends import backend_suffix, effective_backend
-
     return model_name(cfg.embedding.model, settings) + backend_suffix(effective_backend(cfg.embedding.backend))
 
 
@@ -481,7 +535,6 @@ def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: boo
 def build_report(run_dir: Path, cfg: MiningConfig, inputs: list[dict[str, Any]], info: dict[str, Any],
                  lenient: bool, activity: dict[str, list[str]], leak_files: list[Path]) -> dict[str, Any]:
     """Assemble ``report.json`` and ``report.md`` from the stages' recorded counts."""
-
     sel = info["select"]
     report = {
         "pipeline": "luxalign",

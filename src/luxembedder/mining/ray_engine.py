@@ -34,6 +34,9 @@ import numpy as np
 
 from luxembedder.errors import ConfigError
 from luxembedder.mining.scoring import Candidates, candidate_pairs, window_knn_means, window_plan
+from luxembedder.mining.stages import prepare_corpus
+from luxembedder.models.backends import ensure_export
+from luxembedder.models.registry import load_encoder, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -215,8 +218,6 @@ class EmbedActor:
         if models_home:
             os.environ["LUXEMBEDDER_HOME"] = models_home
         torch.set_num_threads(threads)
-        from luxembedder.models.registry import load_encoder
-
         self.encoder = load_encoder(model, backend=backend)
         self.batch_size = batch_size
         self.fault_marker = fault_marker
@@ -260,8 +261,6 @@ def prepare_backend(model: str, backend: str, settings: Any) -> None:
     """Export an ONNX backend once in the driver, so the actors only load it (never export in parallel)."""
     if not backend.startswith("onnx"):
         return
-    from luxembedder.models.backends import ensure_export
-    from luxembedder.models.registry import resolve_model
 
     resolved = resolve_model(model, settings)
     if resolved.kind == "local":
@@ -354,6 +353,4 @@ def _with_embeddings(fn: Any, se_path: str, te_path: str, args: tuple) -> Any:
 
 
 def _prepare_task(paths: list[str], cfg: Any, lenient: bool) -> Any:
-    from luxembedder.mining.stages import prepare_corpus
-
     return prepare_corpus([Path(p) for p in paths], cfg, lenient=lenient)

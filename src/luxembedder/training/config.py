@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from luxembedder.config import BaseConfig
+from luxembedder.datasets.pairs import PAIR_SCORE_COLUMN
 
 LossName = Literal["mnrl", "mnrl-symmetric", "cached-mnrl", "gist"]
 Objective = Literal["contrastive", "distill"]
@@ -65,7 +66,7 @@ class PairSource(SourceOptions):
     path: Path
     pair: str | None = None
     min_score: float | None = None
-    score_column: str = "cos_sim"
+    score_column: str = PAIR_SCORE_COLUMN
 
     @field_validator("pair")
     @classmethod

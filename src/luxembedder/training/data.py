@@ -13,7 +13,6 @@ Every problem is reported before training starts, naming the file, the line and 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import random
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from luxembedder.datasets.letz import LETZ_ATTRIBUTION, LETZ_LICENSE, read_letz
+from luxembedder.datasets.pairs import PAIR_TEXT_COLUMNS
 from luxembedder.datasets.parallel import ParallelRows, evaluation_texts, ntrex_parallel, sib200_parallel
 from luxembedder.errors import ConfigError, DataError
 from luxembedder.text.langcodes import known_languages
@@ -36,7 +36,7 @@ from luxembedder.training.config import (
     SourceOptions,
     check_pair_name,
 )
-from luxembedder.utils.io import TABLE_SUFFIXES, iter_table, sha256_file
+from luxembedder.utils.io import TABLE_SUFFIXES, iter_table, sha256_dir, sha256_file, sha256_files
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +113,6 @@ def infer_pair(path: Path) -> str | None:
 
 def _is_datasets_dir(path: Path) -> bool:
     return any((path / f).is_file() for f in ("dataset_info.json", "state.json", "dataset_dict.json"))
-
-
-def _dir_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(str(f.relative_to(path)).encode())
-        h.update(sha256_file(f).encode())
-    return h.hexdigest()
 
 
 def expand_sources(sources: list[PairSource]) -> list[tuple[Path, str, PairSource]]:
@@ -208,7 +200,7 @@ def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:
     sets: dict[str, PairSet] = {}
     seen: dict[str, set[tuple[str, str]]] = {}
     for path, pair, src in expand_sources(sources):
-        record = SourceRecord(str(path), pair, _dir_sha256(path) if path.is_dir() else sha256_file(path))
+        record = SourceRecord(str(path), pair, sha256_dir(path) if path.is_dir() else sha256_file(path))
         name = pair if src.objective == "contrastive" else f"{pair}/{src.objective}"
         ps = sets.setdefault(name, PairSet(name, pair=pair, objective=src.objective, weight=src.weight))
         if ps.weight != src.weight:
@@ -217,8 +209,7 @@ def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:
         keys = seen.setdefault(name, set())
         for line, row in _iter_rows(path):
             record.rows_read += 1
-            a = _text(row, "text_1", path, line)
-            b = _text(row, "text_2", path, line)
+            a, b = (_text(row, col, path, line) for col in PAIR_TEXT_COLUMNS)
             if src.min_score is not None and _score(row, src.score_column, path, line) < src.min_score:
                 record.dropped_low_score += 1
                 continue
@@ -245,10 +236,7 @@ def load_pair_sets(sources: list[PairSource]) -> dict[str, PairSet]:
 def _parallel_set(rows: ParallelRows, src: NtrexSource | Sib200Source, kind: str) -> PairSet:
     name = rows.name if src.objective == "contrastive" else f"{rows.name}/{src.objective}"
     ps = PairSet(name, pair=rows.pair, kind=kind, objective=src.objective, weight=src.weight)
-    h = hashlib.sha256()
-    for f in rows.files:
-        h.update(sha256_file(f).encode())
-    record = SourceRecord(", ".join(sorted({Path(f).name for f in rows.files})), rows.pair, h.hexdigest(),
+    record = SourceRecord(", ".join(sorted({Path(f).name for f in rows.files})), rows.pair, sha256_files(rows.files),
                           rows_read=len(rows), source=kind, license="CC BY-SA 4.0")
     seen: set[tuple[str, str]] = set()
     for a, b in zip(rows.first, rows.second, strict=True):
@@ -394,7 +382,7 @@ def load_exclusion_texts(paths: Iterable[Path]) -> set[str]:
         else:
             rows = (row for _, row in iter_table(p))
         for row in rows:
-            for col in ("text", "anchor", "paraphrase", "not_paraphrase", "text_1", "text_2"):
+            for col in ("text", "anchor", "paraphrase", "not_paraphrase", *PAIR_TEXT_COLUMNS):
                 v = row.get(col)
                 if isinstance(v, str) and v.strip():
                     texts.add(normalize_for_match(v))

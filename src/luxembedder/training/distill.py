@@ -17,6 +17,7 @@ import torch
 
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import Encoder
+from luxembedder.models.registry import load_encoder
 from luxembedder.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -24,8 +25,6 @@ logger = logging.getLogger(__name__)
 
 def load_teacher(ref: str, settings: Settings, cache_dir: Path | None = None) -> CachedEncoder:
     """The frozen teacher as a :class:`CachedEncoder` (default cache: ``<models home>/cache/teacher``)."""
-    from luxembedder.models.registry import load_encoder
-
     enc = load_encoder(ref, settings)
     return CachedEncoder(enc, cache_dir or settings.models_home / "cache" / "teacher")
 

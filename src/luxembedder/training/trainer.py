@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from luxembedder.errors import ConfigError, DataError
+from luxembedder.models.registry import load_sentence_transformer, model_name, resolve_model
 from luxembedder.settings import Settings, get_settings
 from luxembedder.training.card import model_card
 from luxembedder.training.config import PairSource, TrainConfig
@@ -25,12 +26,16 @@ from luxembedder.training.data import (
     default_exclusion_files,
     drop_leakage,
     evaluation_exclusions,
+    expand_sources,
     limit_rows,
     load_exclusion_texts,
     load_training_sets,
     source_limits,
     split_dev,
 )
+from luxembedder.training.negatives import HardNegativeGenerator
+from luxembedder.utils.io import atomic_directory, atomic_write_json, atomic_write_text
+from luxembedder.utils.provenance import cpu_supports_bf16, now_iso, peak_rss_mb, versions
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +90,6 @@ def bf16_supported() -> bool:
     """Native bf16 on this machine: a CUDA device with bf16, or a CPU with AVX512-BF16/AMX."""
     import torch
 
-    from luxembedder.utils.provenance import cpu_supports_bf16
-
     if torch.cuda.is_available():
         return bool(torch.cuda.is_bf16_supported())
     return cpu_supports_bf16()
@@ -129,8 +132,6 @@ def prepare_data(config: TrainConfig, settings: Settings | None = None) -> Prepa
     neg_stats: dict[str, Any] = {}
     hn = config.hard_negatives
     if hn.enabled:
-        from luxembedder.training.negatives import HardNegativeGenerator
-
         gen = HardNegativeGenerator(hn.edits, seed=hn.seed)
     for name, ps in train.items():
         if len(ps) < 2:
@@ -204,8 +205,6 @@ def build_loss(config: TrainConfig, model: Any, settings: Settings | None = None
             model, scale=config.scale, mini_batch_size=config.cached_mini_batch_size,
             gather_across_devices=gather)
     elif config.loss == "gist":
-        from luxembedder.models.registry import load_sentence_transformer
-
         guide = load_sentence_transformer(config.guide_model, settings)  # type: ignore[arg-type]
         loss = losses.GISTEmbedLoss(model, guide, temperature=config.gist_temperature,
                                     gather_across_devices=gather)
@@ -219,7 +218,7 @@ def build_loss(config: TrainConfig, model: Any, settings: Settings | None = None
 def add_distillation_datasets(config: TrainConfig, data: PreparedData, settings: Settings) -> None:
     """Embed the high-resource side of every distillation set with the (cached) teacher; add MSE datasets."""
     from datasets import Dataset
-    from luxembedder.training.distill import distillation_rows, load_teacher
+    from luxembedder.training.distill import distillation_rows, load_teacher  # imports torch (WeightedLoss)
 
     assert config.teacher_model  # the config validator guarantees a teacher for distillation sources
     teacher = load_teacher(config.teacher_model, settings, config.teacher_cache)
@@ -234,7 +233,7 @@ def dataset_losses(data: PreparedData, model: Any, contrastive: Any) -> dict[str
     """One loss per training dataset: the contrastive loss or MSE (distillation), times the source's weight."""
     from sentence_transformers.sentence_transformer.losses import MSELoss
 
-    from luxembedder.training.distill import WeightedLoss
+    from luxembedder.training.distill import WeightedLoss  # a torch.nn.Module: importing it imports torch
 
     mse = MSELoss(model) if data.distill else None
     out: dict[str, Any] = {}
@@ -332,6 +331,7 @@ def _batch_sampler(config: TrainConfig) -> Any:
     from sentence_transformers.base.sampler import BatchSamplers
 
     if config.length_grouping:
+        # a sentence-transformers sampler subclass: importing it imports sentence-transformers
         from luxembedder.training.sampler import length_grouped_sampler
 
         return length_grouped_sampler(config.length_group_batches)
@@ -395,11 +395,6 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
     at all. Under ``torchrun``/``accelerate launch`` every process runs this; rank 0 writes the output.
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects.
     """
-    from luxembedder.models.registry import load_sentence_transformer, model_name, resolve_model
-    from luxembedder.training.data import expand_sources
-    from luxembedder.utils.io import atomic_directory
-    from luxembedder.utils.provenance import now_iso, peak_rss_mb, versions
-
     settings = settings or get_settings()
     if config.output_dir is None:
         raise ConfigError("output_dir is required (--out DIR)")
@@ -536,7 +531,6 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         with atomic_directory(out_dir) as tmp:
             model.save(str(tmp), safe_serialization=True, create_model_card=False)
             config.save(tmp / "train_config.yaml")
-            from luxembedder.utils.io import atomic_write_json, atomic_write_text
 
             atomic_write_json(tmp / "training_log.json", trainer.state.log_history)
             meta = {

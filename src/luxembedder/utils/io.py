@@ -19,7 +19,7 @@ import re
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,6 +51,24 @@ def sha256_file(path: str | Path) -> str:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_files(files: Iterable[str | Path], root: str | Path | None = None, salt: str = "") -> str:
+    """One hex sha256 over several files, in the order given: ``salt``, then for each file its path relative
+    to ``root`` (POSIX form; left out without ``root``) and the :func:`sha256_file` of its bytes."""
+    h = hashlib.sha256(salt.encode())
+    for f in files:
+        if root is not None:
+            h.update(Path(f).relative_to(root).as_posix().encode())
+        h.update(sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def sha256_dir(path: str | Path) -> str:
+    """Hex sha256 of a folder: every file under it, sorted, by relative name and content
+    (:func:`sha256_files`); the same for a copy of the folder anywhere else."""
+    root = Path(path)
+    return sha256_files(sorted(p for p in root.rglob("*") if p.is_file()), root=root)
 
 
 def _umask() -> int:

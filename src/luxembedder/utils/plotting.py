@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from luxembedder.utils.io import atomic_write_bytes
+
 
 def pyplot() -> Any:
     """``matplotlib.pyplot`` on the Agg backend (no display needed)."""
@@ -19,8 +21,6 @@ def pyplot() -> Any:
 
 def save_png(fig: Any, path: str | Path, dpi: int = 110) -> Path:
     """Write a figure as PNG atomically and close it."""
-    from luxembedder.utils.io import atomic_write_bytes
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")  # keeps legends placed outside the axes
     pyplot().close(fig)

@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from luxembedder.utils.io import atomic_write_text
+
 DASH = "–"
 
 
@@ -216,8 +218,6 @@ class Document:
 
     def write(self, out_dir: str | Path, stem: str = "report") -> dict[str, Path]:
         """Render and write ``<stem>.md`` and ``<stem>.html`` atomically."""
-        from luxembedder.utils.io import atomic_write_text
-
         out = Path(out_dir)
         md, htm = render_both("report", doc=self)
         return {"md": atomic_write_text(out / f"{stem}.md", md),
