@@ -145,13 +145,9 @@ def candidate_pairs(
         lo, hi = int(pos[p0]), int(pos[p1])
         if hi == lo:
             return None
-        if floor is not None and not knn:  # only the candidates are needed: threshold the blocks as they come
-            flat, cos = _threshold_sims(floor, se, src_offsets, te, tgt_offsets, a_s, a_t, pos, p0, p1)
-        else:
-            buf = out.cos[lo:hi] if out is not None else np.empty(hi - lo, dtype=np.float32)
-            _fill_sims(buf, se, src_offsets, te, tgt_offsets, a_s, a_t, pos, p0, p1)
-            flat = np.arange(hi - lo, dtype=np.int64) if floor is None else np.flatnonzero(buf >= floor)
-            cos = buf[flat] if floor is not None else buf
+        buf = out.cos[lo:hi] if out is not None else np.empty(hi - lo, dtype=np.float32)
+        _fill_sims(buf, se, src_offsets, te, tgt_offsets, a_s, a_t, pos, p0, p1)
+        flat = np.arange(hi - lo, dtype=np.int64) if floor is None else np.flatnonzero(buf >= floor)
         pp = np.searchsorted(pos[p0 + 1 : p1 + 1], flat + lo, side="right") + p0
         r = flat + lo - pos[pp]
         i, j = r // nt[pp], r % nt[pp]
@@ -167,7 +163,7 @@ def candidate_pairs(
                 out.knn_src[lo:hi], out.knn_tgt[lo:hi] = rk, ck
             return None
         nanf = np.full(len(flat), np.nan, dtype=np.float32)
-        return Candidates(pp, src, tgt, cos, rk if knn else nanf, ck if knn else nanf)
+        return Candidates(pp, src, tgt, buf[flat], rk if knn else nanf, ck if knn else nanf)
 
     n_chunks = len(bounds) - 1
     with _threads(1):  # one BLAS thread per product: threading tiny GEMMs only adds synchronisation
@@ -186,11 +182,10 @@ def candidate_pairs(
                         ("pair", "src", "tgt", "cos", "knn_src", "knn_tgt")))
 
 
-def _fill_sims_pairwise(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
-    """Reference: row-major similarity block of each article pair p0..p1-1 into ``buf``, one GEMM per pair.
+def _fill_sims(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
+    """Row-major similarity block of each article pair p0..p1-1 into ``buf`` (one GEMM per pair, in place).
 
-    The bits of a BLAS product depend on its shape (OpenBLAS picks a kernel by shape); :func:`_fill_sims`
-    reproduces exactly these bits with batched products, and falls back to this loop where it cannot.
+    A loop over blocks, not rows: each iteration is one BLAS call on views of the (mapped) embeddings.
     """
     s0, s1 = so[a_s[p0:p1]].tolist(), so[a_s[p0:p1] + 1].tolist()
     t0, t1 = to[a_t[p0:p1]].tolist(), to[a_t[p0:p1] + 1].tolist()
@@ -198,172 +193,6 @@ def _fill_sims_pairwise(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
     for q in range(p1 - p0):
         if b[q + 1] > b[q]:
             np.matmul(se[s0[q]:s1[q]], te[t0[q]:t1[q]].T, out=buf[b[q]:b[q + 1]].reshape(s1[q] - s0[q], -1))
-
-
-# Batched similarity blocks. Article pairs are matched one source article to one target article, so their
-# products cannot be stacked into one large GEMM without computing cross terms; instead the pairs of a chunk
-# are grouped by a padded shape (S, T), their rows gathered into (g, S, K) and (g, T, K) blocks and each
-# group multiplied by one stacked ``np.matmul`` (one BLAS call per item, from C). The padding is chosen so
-# that every real entry gets the bits of the per-pair product (see :func:`_padded_shape`); 1-row articles
-# (numpy's gemv/dot special cases) and a product of a matrix with its own transpose (numpy's syrk) keep
-# the per-pair call. :func:`_batching_exact` checks the claim once per embedding width against the
-# per-pair loop on this machine's BLAS and disables the batching if it does not hold.
-_GATHER_FLOATS = 1 << 18  # embedding entries gathered per side for one stacked product (1 MB: stays in L2)
-# OpenBLAS's small-matrix kernel for C = A·Bᵀ (its "TN" kernel on x86-64 with AVX-512) is used when
-# M·N ≤ 1200, M·N·K ≤ 1e6 and K ≥ 32; the normal kernel otherwise (interface/gemm.c, *_small_kernel_permit)
-_SMALL_MN, _SMALL_MNK, _SMALL_K = 1200, 1e6, 32
-
-
-def _padded_shape(n: np.ndarray, m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Padded block shape (S, T) of (n, m)-sentence article pairs whose real entries keep their bits.
-
-    The small kernel sums 16 lanes of each dot product and reduces them with one of two adder trees: entries
-    in the last ``n % 4`` rows *and* the last ``m % 4`` columns use ``_mm512_reduce_add_ps``, all others a
-    4×4 transpose-and-add. Padding n to ``n | 3`` keeps every real row on the same side of ``n & ~3`` (and
-    likewise columns), so each entry keeps its tree; the normal kernel's entries do not depend on the shape
-    at all. A pair whose padded shape would switch kernel (e.g. 30×40 → 31×43) keeps its exact shape.
-    """
-    def small(a, b):
-        return (a * b <= _SMALL_MN) & (a * b * k <= _SMALL_MNK) & (k >= _SMALL_K)
-
-    s, t = n | 3, m | 3
-    keep = small(n, m) != small(s, t)
-    return np.where(keep, n, s), np.where(keep, m, t)
-
-
-def _sim_blocks(se, so, te, to, a_s, a_t, p0, p1, batched: bool = True):
-    """Similarity blocks of the article pairs p0..p1-1, as ``(q, o)`` items: ``o`` (g, S, T) float32 holds
-    pair ``p0 + q[k]``'s block in ``o[k, :ns, :nt]`` (the rest is padding). Groups of equal padded shape,
-    at most about ``_GATHER_FLOATS`` gathered entries per side each; the per-pair fallbacks come first."""
-    k_dim = se.shape[1]
-    s0 = so[a_s[p0:p1]]
-    ns = so[a_s[p0:p1] + 1] - s0
-    t0 = to[a_t[p0:p1]]
-    nt = to[a_t[p0:p1] + 1] - t0
-    live = (ns > 0) & (nt > 0)
-    own = (ns == nt) & (se.__array_interface__["data"][0] + s0 * se.strides[0]
-                        == te.__array_interface__["data"][0] + t0 * te.strides[0])
-    single = live & ((ns == 1) | (nt == 1) | own | (not batched))
-    for q in np.flatnonzero(single).tolist():
-        o = np.empty((1, int(ns[q]), int(nt[q])), dtype=np.float32)
-        np.matmul(se[s0[q]:s0[q] + ns[q]], te[t0[q]:t0[q] + nt[q]].T, out=o[0])
-        yield np.array([q]), o
-    idx = np.flatnonzero(live & ~single)
-    if len(idx) == 0:
-        return
-    s_pad, t_pad = _padded_shape(ns[idx], nt[idx], k_dim)
-    order = np.lexsort((t_pad, s_pad))
-    idx, s_pad, t_pad = idx[order], s_pad[order], t_pad[order]
-    # gathered row numbers of every pair (last row repeated as padding), pair after pair in group order
-    rs = _padded_rows(s0[idx], ns[idx], s_pad)
-    rt = _padded_rows(t0[idx], nt[idx], t_pad)
-    rs_at = np.concatenate([[0], np.cumsum(s_pad)])
-    rt_at = np.concatenate([[0], np.cumsum(t_pad)])
-    new = np.flatnonzero(np.r_[True, (s_pad[1:] != s_pad[:-1]) | (t_pad[1:] != t_pad[:-1]), True])
-    xb = np.empty(_GATHER_FLOATS, dtype=np.float32)
-    yb = np.empty(_GATHER_FLOATS, dtype=np.float32)
-    for g0, g1 in zip(new[:-1].tolist(), new[1:].tolist(), strict=True):
-        S, T = int(s_pad[g0]), int(t_pad[g0])
-        step = max(1, _GATHER_FLOATS // (max(S, T) * k_dim))
-        for c0 in range(g0, g1, step):
-            c1 = min(c0 + step, g1)
-            g = c1 - c0
-            x = _take_rows(se, rs[rs_at[c0]:rs_at[c1]], xb).reshape(g, S, k_dim)
-            y = _take_rows(te, rt[rt_at[c0]:rt_at[c1]], yb).reshape(g, T, k_dim)
-            yield idx[c0:c1], np.matmul(x, y.transpose(0, 2, 1))
-
-
-def _padded_rows(start: np.ndarray, n: np.ndarray, n_pad: np.ndarray) -> np.ndarray:
-    """Row numbers ``start + min(i, n - 1)`` for i < n_pad, block after block (vectorised)."""
-    total = int(n_pad.sum())
-    first = np.cumsum(n_pad) - n_pad
-    local = np.arange(total, dtype=np.int64) - np.repeat(first, n_pad)
-    return np.repeat(start, n_pad) + np.minimum(local, np.repeat(n - 1, n_pad))
-
-
-def _take_rows(emb: np.ndarray, rows: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """``emb[rows]`` into ``scratch`` when it fits (``mode="clip"``: no intermediate buffer)."""
-    n = len(rows) * emb.shape[1]
-    if n > len(scratch):
-        return np.take(emb, rows, axis=0)
-    return np.take(emb, rows, axis=0, out=scratch[:n].reshape(len(rows), emb.shape[1]), mode="clip")
-
-
-def _fill_sims(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
-    """Row-major similarity block of each article pair p0..p1-1 into ``buf``, bit for bit as
-    :func:`_fill_sims_pairwise`, from the stacked products of :func:`_sim_blocks` (a loop over groups)."""
-    if _batching_exact(se.shape[1]):
-        _fill_sims_batched(buf, se, so, te, to, a_s, a_t, pos, p0, p1)
-    else:
-        _fill_sims_pairwise(buf, se, so, te, to, a_s, a_t, pos, p0, p1)
-
-
-def _fill_sims_batched(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
-    b = pos[p0:p1] - pos[p0]
-    ns = so[a_s[p0:p1] + 1] - so[a_s[p0:p1]]
-    nt = to[a_t[p0:p1] + 1] - to[a_t[p0:p1]]
-    for q, o in _sim_blocks(se, so, te, to, a_s, a_t, p0, p1):
-        _, S, T = o.shape
-        nq, mq = ns[q], nt[q]
-        if (nq == S).all() and (mq == T).all():
-            vals = o.reshape(-1)
-        else:  # the real part of each padded block, block after block in row-major order
-            vals = o[(np.arange(S)[None, :, None] < nq[:, None, None]) & (np.arange(T)[None, None, :] < mq[:, None, None])]
-        size = nq * mq
-        buf[np.repeat(b[q] - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))] = vals
-
-
-def _threshold_sims(floor, se, so, te, to, a_s, a_t, pos, p0, p1) -> tuple[np.ndarray, np.ndarray]:
-    """``(flat, cos)`` of the similarities ≥ ``floor`` of the article pairs p0..p1-1, ``flat`` their offsets in
-    :func:`_fill_sims`'s layout (ascending): the same as thresholding that buffer, without writing it."""
-    b = pos[p0:p1] - pos[p0]
-    nt = to[a_t[p0:p1] + 1] - to[a_t[p0:p1]]
-    ns = so[a_s[p0:p1] + 1] - so[a_s[p0:p1]]
-    flats, vals = [], []
-    for q, o in _sim_blocks(se, so, te, to, a_s, a_t, p0, p1, batched=_batching_exact(se.shape[1])):
-        _, S, T = o.shape
-        hit = np.flatnonzero(o >= floor)
-        if len(hit) == 0:
-            continue
-        blk, r = np.divmod(hit, S * T)
-        i, j = np.divmod(r, T)
-        qq = q[blk]
-        ok = (i < ns[qq]) & (j < nt[qq])
-        flats.append((b[qq] + i * nt[qq] + j)[ok])
-        vals.append(o.reshape(-1)[hit[ok]])
-    if not flats:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    flat, val = np.concatenate(flats), np.concatenate(vals)
-    order = np.argsort(flat)
-    return flat[order], val[order]
-
-
-_EXACT_BY_WIDTH: dict[int, bool] = {}
-
-
-def _batching_exact(k_dim: int) -> bool:
-    """Whether :func:`_sim_blocks`' stacked products give the per-pair products' bits for width ``k_dim``
-    on this BLAS (checked once per width on random blocks of every size class up to 44 rows, across the
-    kernels' boundaries); if not, the similarities are computed pair by pair."""
-    if k_dim not in _EXACT_BY_WIDTH:
-        sizes = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 23, 29, 30, 31, 32, 33, 37, 40, 41, 44])
-        n, m = np.repeat(sizes, len(sizes)), np.tile(sizes, len(sizes))
-        rng = np.random.default_rng(0)
-        so = np.concatenate([[0], np.cumsum(n)])
-        to = np.concatenate([[0], np.cumsum(m)])
-        se = rng.standard_normal((int(so[-1]), k_dim)).astype(np.float32)
-        te = rng.standard_normal((int(to[-1]), k_dim)).astype(np.float32)
-        a = np.arange(len(n))
-        pos = np.concatenate([[0], np.cumsum(n * m)])
-        ref = np.empty(int(pos[-1]), dtype=np.float32)
-        got = np.empty_like(ref)
-        _fill_sims_pairwise(ref, se, so, te, to, a, a, pos, 0, len(a))
-        _fill_sims_batched(got, se, so, te, to, a, a, pos, 0, len(a))
-        _EXACT_BY_WIDTH[k_dim] = bool(np.array_equal(ref.view(np.uint32), got.view(np.uint32)))
-        if not _EXACT_BY_WIDTH[k_dim]:
-            logger.debug("stacked similarity products differ from per-pair ones at width %d: "
-                         "scoring pair by pair", k_dim)
-    return _EXACT_BY_WIDTH[k_dim]
 
 
 def _block_knn(buf: np.ndarray, bpos: np.ndarray, ns: np.ndarray, nt: np.ndarray, k: int):
