@@ -9,6 +9,7 @@ and the similarity step's GFLOP/s against a large ``np.matmul``.
 
     .venv/bin/python benchmarks/mining_speed.py [--pairs 3000] [--seed 0] [--threads 1] [--json F.json]
     nice -n 19 .venv/bin/python benchmarks/mining_speed.py --no-reference --rounds 10 --stacked --json F.json
+    .venv/bin/python benchmarks/mining_speed.py --pairs 300 --no-reference --rounds 1 --ntrex --json F.json
 
 ``--threads`` caps the BLAS/OpenMP pools of both implementations alike (and of the peak matmul) and is
 passed to ``candidate_pairs`` (which always runs its small products on one BLAS thread and scores that many
@@ -21,7 +22,8 @@ articles per side (``hot``: the embeddings stay in cache), and a 2048² ``np.mat
 time and in CPU time of the process (the stable measure on a shared machine), best of the rounds, with the
 1-minute load average of every round. ``--stacked`` adds the bit-identical stacked formulation
 (:func:`stacked_fill`) next to the per-pair fill it replaces. ``bits`` counts the similarities whose bits
-change when a pair's block is cut from one large product instead of its own GEMM.
+change when a pair's block is cut from one large product instead of its own GEMM. ``--ntrex`` mines the NTREX
+comparable benchmark with both fills and compares the pairs files byte for byte.
 """
 
 from __future__ import annotations
@@ -199,6 +201,75 @@ def bits_vs_large_gemm(so, to, se, te, n_pairs: int = 300) -> dict:
             "max_abs_err_large_gemm": float(np.abs(cut - ref).max())}
 
 
+def ntrex_check(model: str | None, max_documents: int | None) -> dict:
+    """Mine the NTREX comparable benchmark (``make demo``'s mining config: margin over the window pool; and a
+    cosine config with a candidate floor) twice, with the per-pair fill and with :func:`stacked_fill` in its
+    place, and compare the pairs files and the scored candidates byte for byte. ``model``: a model name or
+    folder (default: a tiny random 32-d model, built here)."""
+    import dataclasses
+    import filecmp
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from luxembedder.datasets.ntrex import build_comparable_benchmark, read_ntrex
+    from luxembedder.mining import scoring
+    from luxembedder.mining.config import MiningConfig
+    from luxembedder.mining.pipeline import mine
+    from luxembedder.settings import get_settings
+
+    calls = {"stacked": 0}
+
+    def stacked(buf, se, so, te, to, a_s, a_t, pos, p0, p1):
+        calls["stacked"] += 1
+        stacked_fill(buf, se, so, te, to, a_s[p0:p1], a_t[p0:p1])
+
+    settings = get_settings()
+    tmp = Path(tempfile.mkdtemp(prefix="ntrex-check-"))
+    corpus = read_ntrex(settings.require_data_dir(), langs=("lb", "en", "fr"))
+    if max_documents:
+        docs = set(list(dict.fromkeys(corpus.doc_ids))[:max_documents])
+        keep = [i for i, d in enumerate(corpus.doc_ids) if d in docs]
+        corpus = dataclasses.replace(corpus, sentences={k: [v[i] for i in keep] for k, v in corpus.sentences.items()},
+                                     doc_ids=[corpus.doc_ids[i] for i in keep])
+    bench = build_comparable_benchmark(corpus, tmp / "bench", seed=0)
+    label = model or "tiny random model (32-d)"
+    if model is None:
+        from luxembedder.models.tiny import make_tiny_model
+
+        make_tiny_model(tmp / "tiny", seed=0)
+        model = str(tmp / "tiny")
+    demo = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "demo.yaml").read_text())["mining"]
+    demo["embedding"].update(model=model, cache_dir=str(tmp / "cache"))
+    cosine = {**demo, "scoring": {"method": "cosine", "cosine_threshold": 0.5, "candidate_floor": 0.3}}
+    out: dict = {"articles": sum(1 for _ in open(bench.articles_path)), "model": label}
+    per_pair = scoring._fill_sims
+    for name, cfg in (("margin-window", demo), ("cosine-floor", cosine)):
+        runs = {}
+        for fill_name, fill in (("per_pair", per_pair), ("stacked", stacked)):
+            scoring._fill_sims = fill
+            try:
+                runs[fill_name] = tmp / f"{name}-{fill_name}"
+                mine([bench.articles_path], runs[fill_name], MiningConfig.model_validate(cfg), settings=settings,
+                     show_progress=False)
+            finally:
+                scoring._fill_sims = per_pair
+        files = sorted(str(f.relative_to(runs["per_pair"])) for f in runs["per_pair"].rglob("*")
+                       if f.suffix in (".jsonl", ".parquet") and ("pairs" in f.parts or "score" in f.parts))
+        same = [f for f in files if filecmp.cmp(runs["per_pair"] / f, runs["stacked"] / f, shallow=False)]
+        import pyarrow.parquet as pq
+
+        rows = {f: (sum(1 for _ in open(runs["per_pair"] / f)) if f.endswith(".jsonl")
+                    else pq.read_metadata(runs["per_pair"] / f).num_rows) for f in files}
+        out[name] = {"files": files, "identical": same, "all_identical": same == files, "rows": rows,
+                     "stacked_fill_calls": calls["stacked"]}
+        calls["stacked"] = 0
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
 def similarity_rounds(so, to, se, te, rounds: int, threads: int, stacked: bool, peak_n: int = 2048) -> dict:
     """Interleaved rounds: the similarity step (cold and hot), optionally the stacked vs per-pair fill, and
     a peak matmul; best wall and CPU time of each, GFLOP/s and the ratios to the matmul."""
@@ -258,6 +329,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the similarity-vs-matmul timing")
     ap.add_argument("--no-reference", action="store_true", help="skip the paper-style reference (its speedup)")
     ap.add_argument("--stacked", action="store_true", help="also time the bit-identical stacked formulation")
+    ap.add_argument("--ntrex", action="store_true", help="mine the NTREX comparable benchmark with the per-pair and "
+                    "the stacked fill and compare the pairs files (needs the shared data)")
+    ap.add_argument("--ntrex-model", default=None, help="model for --ntrex (default: a tiny random model)")
+    ap.add_argument("--ntrex-documents", type=int, default=None, help="first N NTREX documents (default: all)")
     ap.add_argument("--json", default=None, help="write the result (with load averages and versions) here")
     args = ap.parse_args()
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -291,6 +366,8 @@ def main() -> None:
                     "matmul_peak_gflops": round(peak, 1)})
     out["similarity_vs_matmul"] = similarity_rounds(so, to, se, te, args.rounds, args.threads, args.stacked)
     out["bits"] = bits_vs_large_gemm(so, to, se, te)
+    if args.ntrex:
+        out["ntrex"] = ntrex_check(args.ntrex_model, args.ntrex_documents)
     out["loadavg_start_end"] = [round(load_start[0], 2), round(os.getloadavg()[0], 2)]
     out["blas"] = [{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
                    for i in threadpool_info()]
