@@ -185,7 +185,11 @@ def candidate_pairs(
 def _fill_sims(buf, se, so, te, to, a_s, a_t, pos, p0, p1) -> None:
     """Row-major similarity block of each article pair p0..p1-1 into ``buf`` (one GEMM per pair, in place).
 
-    A loop over blocks, not rows: each iteration is one BLAS call on views of the (mapped) embeddings.
+    A loop over blocks, not rows: each iteration is one BLAS call on views of the (mapped) embeddings. These
+    bits are the reference (``tests/mining/test_similarity_bits.py``): OpenBLAS picks its kernel, and so the
+    last bits of a cosine, by block shape, so cutting blocks out of larger products changes most cosines;
+    stacking blocks of equal padded shape keeps the bits but must copy the rows first, which is slower on
+    this memory-bound step (``docs/performance.md``, similarity step).
     """
     s0, s1 = so[a_s[p0:p1]].tolist(), so[a_s[p0:p1] + 1].tolist()
     t0, t1 = to[a_t[p0:p1]].tolist(), to[a_t[p0:p1] + 1].tolist()
