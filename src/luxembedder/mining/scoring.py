@@ -411,7 +411,9 @@ def _window_topk(q_emb, q_order, q_sd, q_need, p_emb, p_order, p_sd, window, k, 
     pool rows' top-k means against the queries, accumulated block after block). Results in day order.
 
     The selection runs in FAISS's k-heaps (``HeapArray.addn``: a threshold test per value, far cheaper
-    than a sort or ``topk`` on every block); a running heap per pool row merges the blocks."""
+    than a sort or ``topk`` on every block); a running heap per pool row merges the blocks. Memory beyond
+    the rows read: one similarity block (at most about ``block_elements`` values), one gathered pool
+    (an unsorted pool only) and a small transposed slice (:func:`_add_columns`) at a time."""
     n_q, n_p = len(q_sd), len(p_sd)
     row_knn = np.full(n_q, np.nan, dtype=np.float32)
     col = _KHeaps(n_p, k) if both else None
@@ -438,8 +440,27 @@ def _window_topk(q_emb, q_order, q_sd, q_need, p_emb, p_order, p_sd, window, k, 
             heaps.add(sims, 0)
             row_knn[r] = heaps.mean()
             if col is not None:
-                col.add(np.ascontiguousarray(sims.T), p0)
+                _add_columns(col, sims, p0)
+            del sims, q  # before the next block is allocated: one block alive at a time
+        del pool  # likewise the next day's pool (a gathered copy when the pool is not day-sorted)
     return row_knn, (col.mean() if col is not None else None)
+
+
+COLUMN_SLICE_ELEMENTS = 1 << 18
+"""Similarities per transposed slice fed to the column heaps (1 MiB of float32)."""
+
+
+def _add_columns(heaps: _KHeaps, sims: np.ndarray, first: int) -> None:
+    """Offer column j of ``sims`` to heap ``first + j``.
+
+    Through transposed slices of about :data:`COLUMN_SLICE_ELEMENTS` values: a transposed copy of the
+    whole block would double the block's memory (the largest temporary of a scoring worker). Each heap
+    is offered the same values in the same order as from one transposed block, so the means are the same
+    bits."""
+    n, m = sims.shape
+    width = max(1, COLUMN_SLICE_ELEMENTS // max(n, 1))
+    for c0 in range(0, m, width):
+        heaps.add(np.ascontiguousarray(sims[:, c0:c0 + width].T), first + c0)
 
 
 class _KHeaps:
