@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +104,58 @@ class ArticleLoad:
     """Result of :func:`load_articles`.
 
     ``rejected`` rows are ``{file, line, field, reason, row}``; ``per_file`` counts the articles accepted
-    from each file; ``rows_read`` counts every input row seen per file (accepted + rejected).
+    from each file, ``per_lang`` per language; ``rows_read`` counts every input row seen per file
+    (accepted + rejected). Built file by file with :meth:`add_file`.
     """
 
     articles: list[Article] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     per_file: dict[str, int] = field(default_factory=dict)
     rows_read: dict[str, int] = field(default_factory=dict)
+    per_lang: dict[str, int] = field(default_factory=dict)
+    first_seen: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def add_file(self, part: FileLoad, lenient: bool = False) -> list[bool]:
+        """Add one file's rows (the files in input order) with the duplicate-id check across files.
+
+        Returns which of ``part.keys`` were loaded (the others are duplicates). Strict (not ``lenient``):
+        the file's first bad row, duplicate or rejected by :func:`read_article_file`, raises
+        :class:`DataError` naming the file, line and field. A duplicate's rejection holds its input row
+        when ``part.rows`` does (``None`` for a :meth:`FileLoad.header`; the caller fills it in).
+        """
+        key = part.path
+        self.per_file.setdefault(key, 0)
+        self.rows_read[key] = self.rows_read.get(key, 0) + part.rows_read
+        events = sorted([(n, 1, i) for i, (n, *_) in enumerate(part.keys)] +
+                        [(n, 0, i) for i, (n, _) in enumerate(part.rejected)])
+        kept = [False] * len(part.keys)
+        for _, is_row, i in events:
+            if not is_row:
+                self._reject(part.rejected[i][1], lenient)
+                continue
+            _, lang, art_id, line = part.keys[i]
+            first = self.first_seen.get((lang, art_id))
+            if first is not None:
+                self._reject({"file": key, "line": line, "field": part.id_column,
+                              "reason": f"duplicate id '{art_id}' for language '{lang}' (first seen at {first})",
+                              "row": part.rows[i] if part.rows is not None else None}, lenient)
+                continue
+            self.first_seen[(lang, art_id)] = f"{key}:{line}"  # the article's source
+            kept[i] = True
+            if part.articles is not None:
+                self.articles.append(part.articles[i])
+            self.per_file[key] += 1
+            self.per_lang[lang] = self.per_lang.get(lang, 0) + 1
+        logger.info("%s: %d records, %d articles loaded, %d rejected", key, self.rows_read[key],
+                    self.per_file[key], self.rows_read[key] - self.per_file[key])
+        return kept
+
+    def _reject(self, rejection: dict[str, Any], lenient: bool) -> None:
+        if not lenient:
+            raise DataError(rejection["reason"], rejection["file"], rejection["line"], rejection["field"])
+        self.rejected.append(rejection)
+        logger.debug("rejected %s:%s (%s): %s", rejection["file"], rejection["line"], rejection["field"],
+                     rejection["reason"])
 
     def by_lang(self) -> dict[str, list[Article]]:
         """Articles grouped by language, in input order."""
@@ -126,11 +171,11 @@ class ArticleLoad:
             key = f"{r.get('field') or '-'}: {_reason_kind(r['reason'])}"
             reasons[key] = reasons.get(key, 0) + 1
         return {
-            "loaded": len(self.articles),
+            "loaded": sum(self.per_file.values()),
             "rejected": len(self.rejected),
             "per_file": dict(self.per_file),
             "rows_read": dict(self.rows_read),
-            "per_lang": {k: len(v) for k, v in self.by_lang().items()},
+            "per_lang": dict(self.per_lang),
             "rejection_reasons": reasons,
         }
 
@@ -209,6 +254,83 @@ def _to_article(row: dict[str, Any], cols: ArticleColumns, default_lang: str | N
                    url=url, category=category, source=source)
 
 
+def article_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as an article file (unsupported type, missing), or None."""
+    path = Path(path)
+    if path.suffix.lower() not in ARTICLE_SUFFIXES:
+        return (f"unsupported article file type '{path.suffix}' "
+                "(expected .jsonl, .json, .csv, .tsv or .parquet)")
+    if not path.is_file():
+        return "file not found" if not path.exists() else "not a file"
+    return None
+
+
+@dataclass
+class FileLoad:
+    """One article file read and validated by :func:`read_article_file`, before the duplicate-id check
+    that spans all files (:meth:`ArticleLoad.add_file`).
+
+    ``keys`` are ``(record, lang, id, line)`` of the valid rows and ``rejected`` ``(record, rejection)``
+    of the bad ones (``record``: the 0-based record number in the file), both in file order; ``articles``
+    and ``rows`` (the input rows as read) go with ``keys``. :meth:`header` leaves them out (what a Ray task
+    sends to the driver for the duplicate check; the texts stay with the workers).
+    """
+
+    path: str
+    id_column: str
+    rows_read: int = 0
+    keys: list[tuple[int, str, str, int | None]] = field(default_factory=list)
+    rejected: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    articles: list[Article] | None = field(default_factory=list)
+    rows: list[dict[str, Any]] | None = field(default_factory=list)
+
+    def header(self) -> FileLoad:
+        return replace(self, articles=None, rows=None)
+
+
+def read_article_file(
+    path: str | Path,
+    columns: ArticleColumns | None = None,
+    default_lang: str | None = None,
+    stop_at_error: bool = False,
+) -> FileLoad:
+    """Read and validate the rows of one article file (no duplicate-id check: that spans the files).
+
+    Every record ends up in ``keys``/``articles`` or in ``rejected``. ``stop_at_error`` (strict loading)
+    stops at the first bad record: the load then fails there unless an earlier duplicate id fails first.
+    """
+    cols = columns or ArticleColumns()
+    if default_lang is not None:
+        default_lang = to_iso639_1(default_lang)
+    path = Path(path)
+    problem = article_file_problem(path)
+    if problem:
+        raise DataError(problem, path)
+    out = FileLoad(str(path), cols.id)
+
+    def reject(n: int, line: int | None, fld: str | None, reason: str, row: Any) -> None:
+        out.rejected.append((n, {"file": str(path), "line": line, "field": fld, "reason": reason, "row": row}))
+
+    for n, rec in enumerate(iter_records(path)):  # every record: valid or rejected, nothing else
+        out.rows_read += 1
+        if rec.row is None:
+            reject(n, rec.line, rec.field, rec.error or "unreadable record", {"raw": rec.raw})
+        else:
+            source = f"{path}:{rec.line}"
+            try:
+                art = _to_article(rec.row, cols, default_lang, source)
+            except _FieldError as exc:
+                reject(n, rec.line, exc.col, exc.reason, rec.row)
+            else:
+                out.keys.append((n, art.lang, art.id, rec.line))
+                out.articles.append(art)  # type: ignore[union-attr]
+                out.rows.append(rec.row)  # type: ignore[union-attr]
+                continue
+        if stop_at_error:
+            break
+    return out
+
+
 def load_articles(
     paths: list[Path] | list[str],
     columns: ArticleColumns | None = None,
@@ -221,50 +343,9 @@ def load_articles(
     ``lenient=True``: bad rows go to ``rejected`` with the reason, the rest is loaded.
     ``default_lang`` fills a missing or empty ``lang`` (e.g. one file per language).
     """
-    cols = columns or ArticleColumns()
-    if default_lang is not None:
-        default_lang = to_iso639_1(default_lang)
     out = ArticleLoad()
-    seen: dict[tuple[str, str], str] = {}
-
-    def reject(path: Path, line: int | None, fld: str | None, reason: str, row: Any) -> None:
-        if not lenient:
-            raise DataError(reason, path, line, fld)
-        out.rejected.append({"file": str(path), "line": line, "field": fld, "reason": reason, "row": row})
-        logger.debug("rejected %s:%s (%s): %s", path, line, fld, reason)
-
     for p in paths:
-        path = Path(p)
-        key = str(path)
-        if path.suffix.lower() not in ARTICLE_SUFFIXES:
-            raise DataError(f"unsupported article file type '{path.suffix}' "
-                            "(expected .jsonl, .json, .csv, .tsv or .parquet)", path)
-        if not path.is_file():
-            raise DataError("file not found" if not path.exists() else "not a file", path)
-        out.per_file.setdefault(key, 0)
-        out.rows_read.setdefault(key, 0)
-        for rec in iter_records(path):  # every record: loaded or rejected, nothing else
-            out.rows_read[key] += 1
-            if rec.row is None:
-                reject(path, rec.line, rec.field, rec.error or "unreadable record", {"raw": rec.raw})
-                continue
-            source = f"{path}:{rec.line}"
-            try:
-                art = _to_article(rec.row, cols, default_lang, source)
-            except _FieldError as exc:
-                reject(path, rec.line, exc.col, exc.reason, rec.row)
-                continue
-            first = seen.get((art.lang, art.id))
-            if first is not None:
-                reject(path, rec.line, cols.id,
-                       f"duplicate id '{art.id}' for language '{art.lang}' (first seen at {first})", rec.row)
-                continue
-            seen[(art.lang, art.id)] = source
-            out.articles.append(art)
-            out.per_file[key] += 1
-        rejected = out.rows_read[key] - out.per_file[key]
-        logger.info("%s: %d records, %d articles loaded, %d rejected", path, out.rows_read[key],
-                    out.per_file[key], rejected)
+        out.add_file(read_article_file(p, columns, default_lang, stop_at_error=not lenient), lenient)
     return out
 
 
