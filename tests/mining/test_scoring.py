@@ -224,6 +224,23 @@ def test_window_knn_means_both_plans_equal_reference(sorted_days: bool) -> None:
     np.testing.assert_allclose(kb, [float((a[:2] @ b[0]).mean()), np.nan, np.nan], atol=1e-6)
 
 
+def test_window_knn_column_slices_change_no_bit(monkeypatch) -> None:
+    """The column heaps fed through small transposed slices (memory) give the bits of one whole block."""
+    import luxembedder.mining.scoring as scoring
+
+    rng = np.random.default_rng(8)
+    a, b = _unit(rng, 120, 16), _unit(rng, 140, 16)
+    ad, bd = np.sort(rng.integers(0, 9, 120)), rng.integers(0, 9, 140)  # an unsorted pool: gathered
+    got = {}
+    for width in (1, 7, 1 << 30):
+        monkeypatch.setattr(scoring, "COLUMN_SLICE_ELEMENTS", width)
+        got[width] = scoring.window_knn_means(a, ad, b, bd, 1, k=4, plan="shared", threads=1)
+    for width in (1, 7):
+        np.testing.assert_array_equal(got[width][0], got[1 << 30][0])
+        np.testing.assert_array_equal(got[width][1], got[1 << 30][1])
+    assert np.isfinite(got[1][1]).all()
+
+
 def test_window_knn_for_candidates_indexes_agree() -> None:
     rng = np.random.default_rng(6)
     so, to = _offsets(rng, 25), _offsets(rng, 25)
