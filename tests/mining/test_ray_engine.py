@@ -1,5 +1,7 @@
-"""The Ray engine: a 2-CPU local cluster mines the fixture with pairs byte-identical to the local engine,
-also when an embedding actor dies mid-run; sharded scoring equals one-process scoring; clear errors."""
+"""The Ray engine: a 2-CPU local cluster mines the fixture (two input files, a duplicate id across them, bad
+rows, lenient) with the corpus, counts and pairs byte-identical to the local engine, also when an embedding
+actor dies mid-run; per-file prepare fails where the local engine does (strict); sharded scoring equals
+one-process scoring; clear errors."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from luxembedder.errors import ConfigError
+from luxembedder.errors import ConfigError, DataError
 from luxembedder.mining import MiningConfig, mine
 from luxembedder.mining.pipeline import LangView
-from luxembedder.mining.ray_engine import FAULT_ENV, day_shards, init_ray, score_pair_sharded
+from luxembedder.mining.ray_engine import FAULT_ENV, RayExecutor, day_shards, init_ray, score_pair_sharded
 from luxembedder.mining.scoring import candidate_pairs, window_knn_for_candidates
+from luxembedder.mining.stages import prepare_corpus
 from luxembedder.settings import get_settings
 
 from .helpers import write_articles
@@ -32,7 +35,8 @@ def _cfg(model: Path, **execution) -> MiningConfig:
 
 
 def _outputs(run: Path) -> dict[str, bytes]:
-    files = sorted((run / "pairs").glob("*.jsonl")) + sorted((run / "stages" / "score").glob("*.parquet"))
+    files = sorted((run / "pairs").glob("*.jsonl")) + sorted((run / "stages" / "score").glob("*.parquet")) + \
+        sorted((run / "stages" / "prepare").glob("*.parquet")) + [run / "rejected.jsonl"]
     return {f.name: f.read_bytes() for f in files}
 
 
@@ -42,15 +46,32 @@ def articles(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def two_files(articles: Path) -> list[Path]:
+    """The fixture in two files; a.jsonl ends with a malformed row; b.jsonl repeats an id of a.jsonl (a
+    duplicate across files) and one of its own, each before a row with a bad date."""
+    rows = articles.read_text(encoding="utf-8").splitlines()
+    half = len(rows) // 2
+    bad_date = json.dumps({"id": "lb-bad", "lang": "lb", "published": "2024-13-01", "body": "Eng Zeil."})
+    a = [*rows[:half], '{"id": "lb-broken", "lang": "lb", ']
+    b = [*rows[half:], rows[1], rows[half + 2], bad_date]
+    out = []
+    for name, lines in (("a.jsonl", a), ("b.jsonl", b)):
+        out.append(articles.parent / name)
+        out[-1].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory):
     return get_settings(data_dir=tmp_path_factory.mktemp("nodata"))
 
 
 @pytest.fixture(scope="module")
-def local_run(articles, settings, tiny_model_dir, tmp_path_factory) -> Path:
+def local_run(two_files, settings, tiny_model_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("local") / "run"
-    res = mine([articles], out, _cfg(tiny_model_dir), settings=settings, show_progress=False)
+    res = mine(two_files, out, _cfg(tiny_model_dir), settings=settings, lenient=True, show_progress=False)
     assert sum(res.report["final_pairs"].values()) > 0
+    assert res.report["input"]["rejected"] == 4  # the malformed row, the two duplicates, the bad date
     return out
 
 
@@ -65,18 +86,51 @@ def ray_cluster():
 
 
 def test_ray_engine_pairs_identical_to_local_also_after_an_actor_dies(
-        ray_cluster, articles, settings, tiny_model_dir, local_run, tmp_path, monkeypatch) -> None:
+        ray_cluster, two_files, settings, tiny_model_dir, local_run, tmp_path, monkeypatch) -> None:
     marker = tmp_path / "killed"
     monkeypatch.setenv(FAULT_ENV, str(marker))  # the first embedding actor exits on its first chunk
     cfg = _cfg(tiny_model_dir, engine="ray", shard_days=1, embed_actors=1)
-    res = mine([articles], tmp_path / "ray", cfg, settings=settings, show_progress=False)
+    res = mine(two_files, tmp_path / "ray", cfg, settings=settings, lenient=True, show_progress=False)
     assert marker.is_file()  # an actor did die (it wrote its pid first); Ray restarted it, the chunk was retried
-    assert _outputs(tmp_path / "ray") == _outputs(local_run)  # pairs and scored candidates, byte for byte
+    # corpus, rejected rows, pairs and scored candidates, byte for byte
+    assert _outputs(tmp_path / "ray") == _outputs(local_run)
     local = json.loads((local_run / "report.json").read_text())
-    assert res.report["final_pairs"] == local["final_pairs"] and res.report["candidates"] == local["candidates"]
+    for key in ("input", "articles", "sentences", "rejected_rows", "article_matching", "candidates", "selection",
+                "final_pairs"):
+        assert res.report[key] == local[key], key
     assert len(list((tmp_path / "ray" / "cache").rglob("shard-*.npz"))) == \
         len(list((local_run / "cache").rglob("shard-*.npz")))  # the same on-disk cache, chunk for chunk
     assert len(day_shards(np.arange(10), 1)) == 10  # shard_days=1: one scoring task per source day
+
+
+@pytest.mark.parametrize("order", ["ab", "ba"])
+def test_ray_prepare_per_file_equals_local(ray_cluster, two_files, order) -> None:
+    """One task pair per file; the cross-file duplicate check in the driver. Strict: the error names the
+    file, line and field the local engine names (a.jsonl's malformed row; in the order b, a: b.jsonl's own
+    duplicate, as the duplicate of a.jsonl's id is then the first occurrence)."""
+    paths = two_files if order == "ab" else two_files[::-1]
+    cfg = MiningConfig.improved()
+    with RayExecutor(cfg.execution) as ex:
+        got, ref = ex.prepare(paths, cfg, True), prepare_corpus(paths, cfg, lenient=True)
+        assert (got.articles, got.sentences, got.rejected) == (ref.articles, ref.sentences, ref.rejected)
+        assert json.dumps(got.counts) == json.dumps(ref.counts)  # key order too
+        where = [(Path(r["file"]).name, r["field"]) for r in got.rejected]
+        assert where == ([("a.jsonl", None), ("b.jsonl", "id"), ("b.jsonl", "id"), ("b.jsonl", "published")]
+                         if order == "ab" else
+                         [("b.jsonl", "id"), ("b.jsonl", "published"), ("a.jsonl", "id"), ("a.jsonl", None)])
+        assert all(r["row"]["id"] for r in got.rejected if r["field"] == "id")  # the duplicates' input rows
+        with pytest.raises(DataError) as local_err:
+            prepare_corpus(paths, cfg)
+        with pytest.raises(DataError) as ray_err:
+            ex.prepare(paths, cfg, False)
+    assert str(ray_err.value) == str(local_err.value)
+    e = ray_err.value
+    if order == "ab":
+        assert (Path(e.path).name, e.line, e.field) == ("a.jsonl", len(two_files[0].read_text().splitlines()), None)
+        assert "malformed JSON" in e.reason
+    else:
+        assert (Path(e.path).name, e.field) == ("b.jsonl", "id") and "duplicate id" in e.reason
+        assert f"first seen at {paths[0]}:" in e.reason
 
 
 def _synthetic(seed: int = 0, n_art: int = 60, dim: int = 16):

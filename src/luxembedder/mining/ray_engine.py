@@ -4,7 +4,9 @@ The pipeline's stages, fingerprints and files are the same as the local engine's
 <luxembedder.mining.pipeline.mine>` calls the hooks of a :class:`RayExecutor`); only where the work runs
 changes:
 
-``prepare``  one Ray task (the duplicate-id check and the counts span all input files).
+``prepare``  per input file, a task reads and validates it and a second task prepares its articles
+             (clean, filter, language ID, sentences); the driver checks the ids across files in between
+             and concatenates the parts in input order (:meth:`RayExecutor.prepare`).
 ``embed``    the texts the local run would encode, in the same chunks (:meth:`CachedEncoder.plan_chunks
              <luxembedder.models.cache.CachedEncoder.plan_chunks>`), go through Ray Data ``map_batches``
              with an actor pool (one model per actor; one GPU per actor when the cluster has GPUs). Each
@@ -32,9 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from luxembedder.errors import ConfigError
+from luxembedder.datasets.articles import ArticleLoad, FileLoad, article_file_problem, read_article_file
+from luxembedder.errors import ConfigError, DataError
 from luxembedder.mining.scoring import Candidates, candidate_pairs, window_knn_means, window_plan
-from luxembedder.mining.stages import prepare_corpus
+from luxembedder.mining.stages import (
+    CorpusPart,
+    article_columns,
+    combine_parts,
+    make_langid,
+    prepare_articles,
+)
 from luxembedder.models.backends import ensure_export
 from luxembedder.models.registry import load_encoder, resolve_model
 
@@ -307,7 +316,41 @@ class RayExecutor:
 
     # -- hooks
     def prepare(self, paths: list[Path], cfg: Any, lenient: bool) -> Any:
-        return self._map(_prepare_task, [([str(p) for p in paths], cfg, lenient)])[0]
+        """Prepare the input files as Ray tasks; the same :class:`~luxembedder.mining.stages.Corpus` as
+        :func:`~luxembedder.mining.stages.prepare_corpus` (the same functions, see :mod:`.stages`).
+
+        Per file, one task reads and validates it, keeping the articles in the object store and sending
+        the driver only the ids and the rejected rows; the driver checks the ids across files in input
+        order (strict: the first bad row, in file and line order, raises here) and then submits the
+        file's second task, which prepares its articles but the duplicates. The parts are combined in
+        input order."""
+        read = self.ray.remote(num_cpus=1, max_retries=3, num_returns=2)(_read_task)
+        prep = self.ray.remote(num_cpus=1, max_retries=3)(_prepare_task)
+        cols = article_columns(cfg)
+        problems = [article_file_problem(p) for p in paths]
+        reads = [read.remote(str(p), cols, not lenient) if problem is None else (None, None)
+                 for p, problem in zip(paths, problems, strict=True)]
+        load = ArticleLoad()
+        preps: list[tuple[Any, list[dict[str, Any]]]] = []
+        try:
+            for p, problem, (header, full) in zip(paths, problems, reads, strict=True):
+                if problem is not None:
+                    raise DataError(problem, p)
+                n_rejected = len(load.rejected)
+                kept = load.add_file(self.ray.get(header), lenient)
+                duplicates = [r for r in load.rejected[n_rejected:] if r["row"] is None]
+                preps.append((prep.remote(full, kept, cfg), duplicates))
+        except BaseException:
+            for ref in [r for r, _ in preps] + [f for _, f in reads if f is not None]:
+                self.ray.cancel(ref)
+            raise
+        parts = []
+        for ref, duplicates in preps:
+            part, duplicate_rows = self.ray.get(ref)
+            for rejection, row in zip(duplicates, duplicate_rows, strict=True):
+                rejection["row"] = row  # the duplicates' input rows stayed with the worker
+            parts.append(part)
+        return combine_parts(parts, load, cfg)
 
     def embed(self, cached: Any, requests: list[list[str]], cfg: Any, settings: Any) -> None:
         chunks = cached.plan_chunks(requests)
@@ -352,5 +395,14 @@ def _with_embeddings(fn: Any, se_path: str, te_path: str, args: tuple) -> Any:
     return fn(se, args[1], te, *args[3:])
 
 
-def _prepare_task(paths: list[str], cfg: Any, lenient: bool) -> Any:
-    return prepare_corpus([Path(p) for p in paths], cfg, lenient=lenient)
+def _read_task(path: str, columns: Any, strict: bool) -> tuple[FileLoad, FileLoad]:
+    """One input file read and validated: ``(header for the driver, the whole load for _prepare_task)``."""
+    part = read_article_file(path, columns, stop_at_error=strict)
+    return part.header(), part
+
+
+def _prepare_task(part: FileLoad, kept: list[bool], cfg: Any) -> tuple[CorpusPart, list[dict[str, Any]]]:
+    """One file's articles but the duplicates prepared, and the duplicates' input rows (in file order)."""
+    arts = [a for a, k in zip(part.articles or [], kept, strict=True) if k]
+    dropped = [r for r, k in zip(part.rows or [], kept, strict=True) if not k]
+    return prepare_articles(arts, cfg, make_langid(cfg)), dropped
