@@ -6,7 +6,8 @@ article, ~70 articles per day; target articles are noisy copies published the sa
 score_pair_sharded`: candidates, then window-margin kNN per date shard) runs on a local Ray with ``--cpus``
 CPUs; each task resets its process's peak-RSS counter (``/proc/self/clear_refs``), and reports its peak
 (``VmHWM``) gross and net of the RSS it started with, next to the bytes of the embedding rows it reads
-(its shard plus the ±2N-day context). The result is checked against the one-process computation.
+(its shard plus the ±2N-day context), and whether the task loaded FAISS (a worker's first kNN task
+does). ``--check``: the result is also compared with the one-process computation.
 
 Embedding (``--embed-sentences``, default 0 = skipped): synthetic texts through ``embed --engine ray`` with
 the tiny model (32-d), per-actor throughput.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +38,7 @@ def measured(fn, se_path: str, te_path: str, args: tuple, rows: int, dim: int):
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     except OSError:
         pass
+    loads_faiss = "faiss" not in sys.modules  # a worker's first kNN task also loads the library
     start = memory_status_mb()
     t0 = time.perf_counter()
     res = _with_embeddings(fn, se_path, te_path, args)
@@ -43,7 +46,17 @@ def measured(fn, se_path: str, te_path: str, args: tuple, rows: int, dim: int):
     return res, {"task": fn.__name__, "seconds": round(time.perf_counter() - t0, 2), "rows": rows,
                  "embeddings_mb": round(rows * dim * 4 / 2**20, 1), "peak_mb": round(end["VmHWM"], 1),
                  "start_mb": round(start["VmRSS"], 1), "net_peak_mb": round(end["VmHWM"] - start["VmRSS"], 1),
-                 "pid": os.getpid()}
+                 "pid": os.getpid(), "loads_faiss": loads_faiss and "faiss" in sys.modules}
+
+
+def net_over_embeddings(stats: list[dict]) -> dict:
+    """Worst and mean net peak over embeddings per kind of task (kNN tasks apart when they load FAISS)."""
+    groups: dict[str, list[float]] = {}
+    for s in stats:
+        key = s["task"] + (" (loads faiss)" if s.get("loads_faiss") else "")
+        groups.setdefault(key, []).append(s["net_peak_mb"] / max(s["embeddings_mb"], 1e-9))
+    return {k: {"tasks": len(v), "max": round(max(v), 2), "mean": round(float(np.mean(v)), 2)}
+            for k, v in sorted(groups.items())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
               "max_net_over_embeddings": round(worst["net_peak_mb"] / worst["embeddings_mb"], 2),
               "worst_task": worst, "knn_task_mean_s": round(float(np.mean([s["seconds"] for s in knn])), 2) if knn else None,
               "knn_task_mean_rows": int(np.mean([s["rows"] for s in knn])) if knn else None,
+              "net_over_embeddings": net_over_embeddings(stats),
               "identical_to_one_process": identical}
     if args.embed_sentences:
         result["embed"] = embed_part(args.embed_sentences, tmp, args.cpus)
