@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         top1 = float(((e[: len(ltz)] @ e[len(ltz):].T).argmax(axis=1) == np.arange(len(ltz))).mean())
         rows[b] = {"sentences": len(texts), "seconds": round(secs, 2), "sentences_per_s": round(len(texts) / secs, 2),
                    "cpu_seconds": round(cpu, 2), "sentences_per_cpu_s": round(len(texts) / cpu, 2),
-                   "ltz_eng_top1": round(top1, 4)}
+                   "ltz_eng_top1": round(top1, 4), "ran": ran[b]}
     ref = rows.get("torch")
     for b, r in rows.items():
         if ref:

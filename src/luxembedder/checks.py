@@ -108,14 +108,12 @@ def check_recipe(cfg: Any, out: Path, settings: Settings | None = None) -> list[
     if source == "files":
         if not cfg.collection.articles:
             raise ConfigError("collection.source is 'files' but collection.articles is empty")
-
         load = load_articles(list(cfg.collection.articles), lenient=cfg.collection.lenient)
         rows.append(_row("collection", f"{len(load.articles):,} articles from {len(cfg.collection.articles)} file(s)"))
     elif source == "sample":
         rows.append(_row("collection", f"the bundled sample ({sample_dir()})"))
     else:
         data_dir = settings.require_data_dir()
-
         corpus = read_ntrex(data_dir, langs=("lb", "en", "fr"))
         rows.append(_row("collection", f"NTREX-128 from {data_dir} ({len(set(corpus.doc_ids))} documents)"))
     if has_data and source != "sample":

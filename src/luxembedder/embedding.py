@@ -13,9 +13,9 @@ import numpy as np
 
 from luxembedder.errors import ConfigError
 from luxembedder.mining.ray_engine import init_ray, prepare_backend, ray_encode_chunks, require_ray
-from luxembedder.models.backends import backend_suffix, effective_backend
+from luxembedder.models.backends import backend_suffix
 from luxembedder.models.encoder import encode_texts
-from luxembedder.models.registry import load_encoder, model_name, resolve_model
+from luxembedder.models.registry import encoder_backend, load_encoder, model_name, resolve_model
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import atomic_write_json, atomic_write_npy, read_texts, sha256_file
 
@@ -71,7 +71,7 @@ def embed_file(
     """
     import time
 
-    backend = effective_backend(backend, bf16=bf16)
+    backend = encoder_backend(model, settings, backend, bf16=bf16)
     texts = read_texts(input_path, column=column, skip_empty=skip_empty)
     t0 = time.perf_counter()
     if engine == "ray":

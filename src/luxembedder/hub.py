@@ -59,7 +59,6 @@ def detect_kind(path: str | Path) -> tuple[RepoType, Path]:
     if (p / "modules.json").is_file() or (p / "config_sentence_transformers.json").is_file():
         return "model", p
     pairs = p / "pairs" if (p / "pairs").is_dir() else p
-
     if pair_files(pairs):
         return "dataset", pairs
     raise ConfigError(f"{p}: neither a sentence-transformers model folder (modules.json) nor a folder of "

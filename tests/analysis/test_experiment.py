@@ -275,15 +275,30 @@ def test_runs_stored_with_row_index_flores_are_rescored_by_text_match() -> None:
 
 def test_train_pairs_are_the_rows_the_trainer_kept(tmp_path: Path) -> None:
     """A unit whose trainer dropped a duplicate reports the rows trained on, and the report says so."""
-    from luxembedder.analysis.experiment import _load_run, _save_npz, trained_rows
+    from luxembedder.analysis.experiment import ModelRecord, _load_run, _save_npz, render_markdown, trained_rows
 
     run = tmp_path / "lb-en" / "seed0"
     (run / "model").mkdir(parents=True)
     assert trained_rows(run / "model") is None
+    (run / "model" / "luxembedder.json").write_text("{not json")
+    assert trained_rows(run / "model") is None  # a broken record is no traceback
     (run / "eval.json").write_text(json.dumps({"condition": "lb-en", "seed": 0, "train_pairs": {"lb-en": 400},
                                                "flores_protocol": "text-match", "metrics": {}}))
     _save_npz(run / "eval.npz", {"tatoeba/gsw": np.zeros(3)})
-    (run / "model" / "luxembedder.json").write_text(json.dumps({"data": [
-        {"pair": "lb-en", "rows_read": 400, "rows_kept": 399, "dropped_duplicate": 1}]}))
+    (run / "model" / "luxembedder.json").write_text(json.dumps({
+        "kind": "luxembedder-trained-model", "pair_counts": {"lb-en": {"train": 399, "dev": 0}},
+        "data": [{"pair": "lb-en", "rows_read": 400, "rows_kept": 399, "dropped_duplicate": 1}]}))
     record = _load_run(run)
     assert record["train_pairs"] == {"lb-en": 399} and record["pairs_written"] == {"lb-en": 400}
+
+    models = [ModelRecord(condition="lb-en", seed=0, model="m", train_pairs=record["train_pairs"],
+                          pairs_written=record["pairs_written"], leakage_dropped=0, train_seconds=1.0,
+                          eval_seconds=1.0, metrics={}),
+              ModelRecord(condition="en-fr", seed=0, model="c", train_pairs={"en-fr": 400},
+                          pairs_written={"en-fr": 400}, leakage_dropped=0, train_seconds=1.0, eval_seconds=1.0,
+                          metrics={})]
+    result = ExperimentResult.model_construct(base_model="b", conditions=["lb-en"], control="en-fr", seeds=[0],
+                                              n_pairs=400, combined="split", protocol={"test": "t"}, models=models,
+                                              rows=[], summary={}, config={})
+    md = render_markdown(result)
+    assert "lb-en seed 0: 399 of 400 kept" in md and "en-fr seed 0" not in md

@@ -67,3 +67,40 @@ def test_docstring_examples() -> None:
 
     result = doctest.testmod(backends)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_names_follow_the_one_decision(tiny_model_dir: Path, settings, monkeypatch: pytest.MonkeyPatch,
+                                       native: bool) -> None:
+    """Mining's cache name, the encoder and a Ray actor agree on the backend that runs."""
+    import torch
+
+    from luxembedder.mining import MiningConfig
+    from luxembedder.mining.pipeline import _model_name as mining_name
+    from luxembedder.mining.ray_engine import EmbedActor
+
+    _native(monkeypatch, native)
+    cfg = MiningConfig.preset("parity")
+    cfg.embedding.model, cfg.embedding.backend = str(tiny_model_dir), "torch-bf16"
+    assert mining_name(cfg, settings) == load_encoder(tiny_model_dir, settings, backend="torch-bf16").name
+    assert mining_name(cfg, settings).endswith("+bf16") is native
+    threads = torch.get_num_threads()
+    try:
+        if native:
+            actor = EmbedActor(str(tiny_model_dir), "torch-bf16", 4, threads, None, None)
+            assert actor.encoder.bf16
+        else:  # the driver said torch-bf16 (a machine with bf16); this worker has none: it must refuse
+            with pytest.raises(ConfigError, match="cannot run backend torch-bf16"):
+                EmbedActor(str(tiny_model_dir), "torch-bf16", 4, threads, None, None)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_adapter_models_ignore_bf16(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from luxembedder.models.registry import encoder_backend
+
+    _native(monkeypatch, True)
+    assert encoder_backend("use-multilingual", settings, "torch", bf16=True) == "torch"
+    assert _model_name("use-multilingual", settings, "torch", bf16=True) == _model_name("use-multilingual", settings)
+    with pytest.raises(ConfigError, match="adapter"):
+        encoder_backend("use-multilingual", settings, "onnx-int8")

@@ -78,6 +78,7 @@ from luxembedder.models.registry import load_encoder, model_name
 from luxembedder.settings import Settings, get_settings
 from luxembedder.text.langcodes import to_iso639_3
 from luxembedder.text.normalize import match_key
+from luxembedder.training.card import read_meta
 from luxembedder.training.config import TrainConfig
 from luxembedder.training.trainer import train
 from luxembedder.utils.io import (
@@ -632,14 +633,13 @@ gold text (as ``luxembedder eval``). Runs written before it (no ``flores_protoco
 
 
 def trained_rows(model_dir: Path) -> dict[str, int] | None:
-    """Rows the trainer kept per pair set (after its de-duplication), from the model's ``luxembedder.json``;
-    None when the model or its record is gone."""
-    path = model_dir / "luxembedder.json"
-    if not path.is_file():
+    """Rows the trainer trained on per pair set (its ``pair_counts``: after its de-duplication and filters,
+    less any dev split), from the model's ``luxembedder.json``; None when the model or that record is gone."""
+    try:
+        counts = read_meta(model_dir).get("pair_counts") or {}
+        rows = {str(pair): int(c["train"]) for pair, c in counts.items()}
+    except (ConfigError, KeyError, TypeError, ValueError, AttributeError):
         return None
-    rows: dict[str, int] = {}
-    for entry in json.loads(path.read_text(encoding="utf-8")).get("data", []):
-        rows[entry["pair"]] = rows.get(entry["pair"], 0) + int(entry["rows_kept"])
     return rows or None
 
 
@@ -857,7 +857,8 @@ def render_markdown(result: ExperimentResult) -> str:
     ]
     trimmed = [m for m in result.models if m.pairs_written and m.train_pairs != m.pairs_written]
     if trimmed:
-        lines += ["Training rows the trainer dropped as duplicates (text-matching key): " + "; ".join(
+        lines += ["Units trained on fewer rows than written (the trainer's de-duplication by the text-matching key, "
+                  "its filters or a dev split; see each model's luxembedder.json): " + "; ".join(
             f"{m.condition} seed {m.seed}: {sum(m.train_pairs.values())} of {sum(m.pairs_written.values())} kept"
             for m in trimmed) + ".", ""]
     for kind in sorted({r.metric for r in result.rows}):

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from luxembedder.mining.config import MiningConfig
+from luxembedder.models.backends import BACKENDS
 from luxembedder.settings import Settings, get_settings
 from luxembedder.training.config import LossName
 
@@ -44,6 +45,9 @@ def _mining_choices() -> tuple[type[Enum], type[Enum], type[Enum]]:
 
 
 Preset, Scoring, Columns = _mining_choices()
+Backend = _choices("Backend", BACKENDS)
+Engine = _choices("Engine", ("local", "ray"))
+BACKEND_HELP = "torch, torch-bf16 (native bf16 only, else fp32 with a warning), onnx or onnx-int8 (ONNX Runtime)."
 
 
 def _loss_choices() -> type[Enum]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import examples, settings_from
+from luxembedder.cli.common import BACKEND_HELP, Backend, Engine, examples, settings_from
+from luxembedder.cli.common import value as plain
 from luxembedder.embedding import embed_file
 
 
@@ -23,8 +24,8 @@ def register(app: typer.Typer) -> None:
         skip_empty: bool = typer.Option(False, "--skip-empty", help="Skip empty lines instead of failing."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
         bf16: bool = typer.Option(False, "--bf16", help="Same as --backend torch-bf16."),
-        backend: str = typer.Option("torch", "--backend", help="torch, torch-bf16 (native bf16 only), onnx or onnx-int8 (ONNX Runtime)."),
-        engine: str = typer.Option("local", "--engine", help="local, or ray: OUTPUT is a folder of parts "
+        backend: Backend = typer.Option("torch", "--backend", help=BACKEND_HELP),
+        engine: Engine = typer.Option("local", "--engine", help="local, or ray: OUTPUT is a folder of parts "
                                    "(sharded, resumable)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "
                                                "start a local Ray)."),
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
         """Embed every text of a file with a model; ends with "N sentences in T s (X/s)" (encoding time)."""
         stats: dict[str, float] = {}
         out = embed_file(model, input, output, column=column, skip_empty=skip_empty, batch_size=batch_size,
-                         bf16=bf16, settings=settings_from(ctx), stats=stats, backend=backend, engine=engine,
+                         bf16=bf16, settings=settings_from(ctx), stats=stats, backend=plain(backend), engine=plain(engine),
                          ray_address=ray_address)
         n, seconds = int(stats["sentences"]), stats["seconds"]
         typer.echo(str(out))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from luxembedder.cli.common import examples, print_table, settings_from
+from luxembedder.cli.common import BACKEND_HELP, Backend, examples, print_table, settings_from
+from luxembedder.cli.common import value as plain
 from luxembedder.evaluation.report import summary_rows
 from luxembedder.evaluation.runner import evaluate
 from luxembedder.evaluation.tasks import SuiteConfig, task_help
@@ -25,7 +26,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output folder (results.json, report.md/html)."),
         batch_size: int = typer.Option(32, "--batch-size", min=1, help="Sentences per forward pass."),
         bf16: bool = typer.Option(False, "--bf16", help="Same as --backend torch-bf16."),
-        backend: str = typer.Option("torch", "--backend", help="torch, torch-bf16 (native bf16 only), onnx or onnx-int8 (ONNX Runtime)."),
+        backend: Backend = typer.Option("torch", "--backend", help=BACKEND_HELP),
         force: bool = typer.Option(False, "--force", help="Recompute model × task pairs already in results.json."),
         config: Path | None = typer.Option(None, "--config", "-c", help="YAML with a SuiteConfig (templates, "
                                            "languages, LR settings...)."),
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate models; prints main scores with their protocols and writes results and reports."""
         cfg = SuiteConfig.from_yaml(config) if config else SuiteConfig()
         records = evaluate(model, task or None, out, settings_from(ctx), batch_size=batch_size, bf16=bf16,
-                           backend=backend, force=force, config=cfg, show_progress=True)
+                           backend=plain(backend), force=force, config=cfg, show_progress=True)
         print_table(summary_rows(records), title=f"main scores (%) — {out / 'results.json'}",
                     columns=["model", "task", "subset", "protocol", "score [95% CI]", "n"])
         typer.echo(f"reports: {out / 'report.md'}  {out / 'report.html'}")

@@ -9,8 +9,11 @@ import typer
 
 from luxembedder.checks import check_mining
 from luxembedder.cli.common import (
+    BACKEND_HELP,
     EXIT_EMPTY,
+    Backend,
     Columns,
+    Engine,
     Preset,
     Scoring,
     console,
@@ -79,8 +82,8 @@ def register(app: typer.Typer) -> None:
                                          "(otherwise: a warning naming the cause and exit code 3)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Validate the config, every article row and the "
                                      "model, print the plan, create nothing."),
-        backend: str | None = typer.Option(None, "--backend", help="torch, torch-bf16 (native bf16 only), onnx or onnx-int8 (ONNX Runtime)."),
-        engine: str | None = typer.Option(None, "--engine", help="local or ray (see docs/scaling.md)."),
+        backend: Backend | None = typer.Option(None, "--backend", help=BACKEND_HELP),
+        engine: Engine | None = typer.Option(None, "--engine", help="local or ray (see docs/scaling.md)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="auto or HOST:PORT (default: "
                                                "start a local Ray)."),
     ) -> None:
@@ -97,6 +100,7 @@ def register(app: typer.Typer) -> None:
             data["scoring"]["method"] = plain(scoring)
         if columns:
             data["input"]["column_preset"] = plain(columns)
+        backend, engine = plain(backend), plain(engine)
         if backend:
             data["embedding"]["backend"] = backend
         if engine:

@@ -20,10 +20,10 @@ from luxembedder.evaluation.report import write_reports
 from luxembedder.evaluation.results import ResultRecord, load_results, merge_results, save_results
 from luxembedder.evaluation.tasks import SuiteConfig, Task, default_tasks, get_task
 from luxembedder.models.adapters import CallableEncoder
-from luxembedder.models.backends import backend_suffix, effective_backend
+from luxembedder.models.backends import backend_suffix
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import Encoder, weights_fingerprint
-from luxembedder.models.registry import load_encoder, model_name, model_provenance
+from luxembedder.models.registry import encoder_backend, load_encoder, model_name, model_provenance
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.provenance import toolkit_commit
 
@@ -64,7 +64,7 @@ def in_memory_model_name(model: Any) -> str:
 
 def _model_name(model: Any, settings: Settings, backend: str = "torch", bf16: bool = False) -> str:
     if isinstance(model, str | Path):
-        return model_name(str(model), settings) + backend_suffix(effective_backend(backend, bf16=bf16))
+        return model_name(str(model), settings) + backend_suffix(encoder_backend(str(model), settings, backend, bf16=bf16))
     return in_memory_model_name(model)
 
 

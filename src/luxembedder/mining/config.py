@@ -283,7 +283,6 @@ class MiningConfig(BaseConfig):
             return cls.parity()
         if name == "improved":
             return cls.improved()
-
         raise ConfigError(f"unknown mining preset '{name}' (expected 'parity' or 'improved')")
 
     def section_hash(self, *sections: str) -> str:

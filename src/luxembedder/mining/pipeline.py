@@ -57,14 +57,13 @@ from luxembedder.mining.store import (
     fingerprint,
     read_parquet,
     run_stage,
-    stage_meta,
     write_embeddings,
     write_parquet,
 )
-from luxembedder.models.backends import backend_suffix, effective_backend
+from luxembedder.models.backends import backend_suffix
 from luxembedder.models.cache import CachedEncoder
 from luxembedder.models.encoder import l2_normalize
-from luxembedder.models.registry import load_encoder, load_sentence_transformer, model_name
+from luxembedder.models.registry import encoder_backend, load_encoder, load_sentence_transformer, model_name
 from luxembedder.settings import Settings, get_settings
 from luxembedder.utils.io import (
     atomic_write_bytes,
@@ -91,12 +90,7 @@ class MiningResult:
 
 # ------------------------------------------------------------------------------------------- helpers
 
-# the stage store (kept under their earlier names for callers of this module)
-_hash = fingerprint
-_stage_meta = stage_meta
-_write_parquet = write_parquet
-_read_parquet = read_parquet
-_save_npy = write_embeddings
+_hash = fingerprint  # the stage store's fingerprint, under its earlier name
 
 
 def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
@@ -124,13 +118,14 @@ class PoolEncoder:
 
 def load_mining_encoder(cfg: MiningConfig, settings: Settings):
     """The configured encoder (registry ref or folder), optionally over a multi-process pool."""
-    if cfg.embedding.multi_process and cfg.embedding.backend == "torch":
+    backend = encoder_backend(cfg.embedding.model, settings, cfg.embedding.backend)
+    if cfg.embedding.multi_process and backend == "torch":
         return PoolEncoder(load_sentence_transformer(cfg.embedding.model, settings),
                            model_name(cfg.embedding.model, settings), cfg.embedding.devices)
     if cfg.embedding.multi_process:
         logger.warning("embedding.multi_process is for backend torch; backend %s encodes in this process "
-                       "(for several processes use --engine ray)", cfg.embedding.backend)
-    return load_encoder(cfg.embedding.model, settings, backend=cfg.embedding.backend)
+                       "(for several processes use --engine ray)", backend)
+    return load_encoder(cfg.embedding.model, settings, backend=backend)
 
 
 def article_texts(arts: dict[str, np.ndarray], rows: np.ndarray, max_chars: int) -> list[str]:
@@ -522,7 +517,8 @@ class _LazyEncoder:
 
 
 def _model_name(cfg: MiningConfig, settings: Settings) -> str:
-    return model_name(cfg.embedding.model, settings) + backend_suffix(effective_backend(cfg.embedding.backend))
+    return model_name(cfg.embedding.model, settings) + backend_suffix(encoder_backend(cfg.embedding.model, settings,
+                                                                                      cfg.embedding.backend))
 
 
 def _encode(cached: Any, texts: list[str], cfg: MiningConfig, show_progress: bool) -> np.ndarray:

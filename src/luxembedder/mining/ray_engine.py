@@ -44,8 +44,8 @@ from luxembedder.mining.stages import (
     make_langid,
     prepare_articles,
 )
-from luxembedder.models.backends import ensure_export
-from luxembedder.models.registry import load_encoder, resolve_model
+from luxembedder.models.backends import effective_backend, ensure_export
+from luxembedder.models.registry import encoder_backend, load_encoder, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -221,13 +221,18 @@ class EmbedActor:
     """One model per actor: encodes a chunk of texts, returns the float32 vectors as ``.npy`` bytes."""
 
     def __init__(self, model: str, backend: str, batch_size: int, threads: int, fault_marker: str | None,
-                 models_home: str | None) -> None:
+                 models_home: str | None, device: str | None = None) -> None:
         import torch
 
         if models_home:
             os.environ["LUXEMBEDDER_HOME"] = models_home
         torch.set_num_threads(threads)
-        self.encoder = load_encoder(model, backend=backend)
+        # the driver decided the backend (and named the cache after it): a worker that would run another one
+        # (a torch-bf16 request on a CPU without native bf16) must not write its vectors under that name
+        if effective_backend(backend, device=device) != backend:
+            raise ConfigError(f"this Ray worker ({os.uname().nodename}) cannot run backend {backend}, which the "
+                              "driver chose (no native bf16 here): use machines alike, or --backend torch")
+        self.encoder = load_encoder(model, backend=backend, device=device)
         self.batch_size = batch_size
         self.fault_marker = fault_marker
 
@@ -247,7 +252,10 @@ class EmbedActor:
 
 def ray_encode_chunks(chunks: list[list[str]], model: str, backend: str, batch_size: int, n_actors: int,
                       actor_threads: int = 1, gpus_per_actor: float = 0.0, models_home: str | None = None):
-    """Yield ``(chunk index, vectors)`` as Ray Data's actor pool finishes them (any order)."""
+    """Yield ``(chunk index, vectors)`` as Ray Data's actor pool finishes them (any order).
+
+    ``backend`` is the one the driver decided (:func:`~luxembedder.models.backends.effective_backend`); an actor
+    that would run another refuses to start. With ``gpus_per_actor`` each actor encodes on ``cuda``."""
     require_ray()
     import ray.data
 
@@ -259,6 +267,7 @@ def ray_encode_chunks(chunks: list[list[str]], model: str, backend: str, batch_s
         EmbedActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=n_actors), num_cpus=actor_threads if not gpus_per_actor else 1,
         num_gpus=gpus_per_actor or None,
         fn_constructor_kwargs={"model": model, "backend": backend, "batch_size": batch_size,
+                               "device": "cuda" if gpus_per_actor else None,
                                "threads": actor_threads, "fault_marker": os.environ.get(FAULT_ENV),
                                "models_home": models_home},
         batch_format="numpy")
@@ -361,8 +370,9 @@ class RayExecutor:
         gpus = 1.0 if self._gpus() else 0.0
         logger.info("embedding %d texts in %d chunks on %d Ray actor(s)%s", sum(map(len, chunks)), len(chunks),
                     n, " (GPU)" if gpus else "")
+        backend = encoder_backend(cfg.embedding.model, settings, cfg.embedding.backend)  # the cache's name follows it
         for i, vecs in ray_encode_chunks([[t for _, t in ch] for ch in chunks], cfg.embedding.model,
-                                         cfg.embedding.backend, cfg.embedding.batch_size, n,
+                                         backend, cfg.embedding.batch_size, n,
                                          self.cfg.actor_threads, gpus, str(settings.models_home)):
             cached.add([k for k, _ in chunks[i]], vecs)
 

@@ -102,7 +102,7 @@ def model_content_hash(model_dir: str | Path) -> str:
     files = sorted(
         p for p in root.rglob("*")
         if p.is_file() and (p.suffix in (".safetensors", ".bin", ".json", ".model", ".txt"))
-        and "onnx" not in p.parts
+        and "onnx" not in p.relative_to(root).parts
     )
     if not any(p.suffix in (".safetensors", ".bin") for p in files):
         raise ModelNotAvailableError(f"{root}: no weight files (*.safetensors / *.bin) to export")

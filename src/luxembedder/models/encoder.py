@@ -100,7 +100,9 @@ def encode_texts(
 def model_fingerprint(path: Path) -> str:
     """The identity of a local model folder's weights: sha256 over each weight file's relative name and the
     sha256 of its contents (not its path or mtime), so a copy of the same weights on another machine has the
-    same fingerprint and results merge. File hashes are memoised (:func:`luxembedder.utils.io.sha256_file`)."""
+    same fingerprint and results merge. File hashes are memoised (:func:`luxembedder.utils.io.sha256_file`).
+    Its listing format predates :func:`~luxembedder.utils.io.sha256_files` and is kept: model names (and so
+    stored results) are built from it."""
     root = Path(path)
     files = sorted({*root.glob("**/*.safetensors"), *root.glob("**/*.bin")})
     listing = "".join(f"{f.relative_to(root).as_posix()}:{sha256_file(f)}\n" for f in files)

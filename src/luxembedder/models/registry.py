@@ -293,6 +293,24 @@ def model_provenance(ref: str | Path, settings: Settings | None = None) -> dict[
     return {"path": resolved.location, "base_model": base}
 
 
+def encoder_backend(ref: str | Path, settings: Settings | None = None, backend: str = "torch", bf16: bool = False,
+                    device: str | None = None, resolved: ResolvedModel | None = None) -> str:
+    """The backend :func:`load_encoder` runs for ``ref`` (what names and caches must follow):
+    :func:`~luxembedder.models.backends.effective_backend`, and for an adapter model (not a sentence-transformers
+    folder) bf16 is ignored with a warning and an ONNX backend is a :class:`ConfigError`."""
+    backend = effective_backend(backend, bf16=bf16, device=device)
+    if backend == "torch":
+        return backend
+    resolved = resolved or resolve_model(ref, settings or get_settings())
+    if resolved.kind == "adapter":
+        if backend == "torch-bf16":
+            logger.warning("bf16 is for sentence-transformers models; adapter model '%s' runs as it is", ref)
+            return "torch"
+        raise ConfigError(f"backend {backend} is for sentence-transformers folders; '{ref}' is an adapter "
+                          "model (use backend torch)")
+    return backend
+
+
 def load_encoder(
     ref: str | Path, settings: Settings | None = None, bf16: bool = False, device: str | None = None,
     backend: str = "torch",
@@ -305,14 +323,10 @@ def load_encoder(
     per model into the models home). The encoder's name ends in the suffix of the backend that runs
     (``+bf16``, ``+onnx``, ``+onnx-int8``), so caches and results never mix backends.
     """
-    backend = effective_backend(backend, bf16=bf16, device=device)
-
     settings = settings or get_settings()
     resolved = resolve_model(ref, settings)
+    backend = encoder_backend(ref, settings, backend, bf16=bf16, device=device, resolved=resolved)
     if resolved.kind == "adapter":
-        if backend != "torch":
-            raise ConfigError(f"backend {backend} is for sentence-transformers folders; '{ref}' is an adapter "
-                              "model (use backend torch)")
         return load_adapter(resolved.ref)
     name = model_name(ref, settings) + backend_suffix(backend)
     if backend.startswith("onnx"):

@@ -106,7 +106,6 @@ def _funnel_chart(report: dict[str, Any], out: Path) -> Path | None:
 def _gold_keys(gold_path: str | None, pair: str) -> set[tuple[str, str]]:
     if not gold_path or not Path(gold_path).is_file():
         return set()
-
     return {(normalize_for_match(g["lb"]), normalize_for_match(g["other"])) for g in load_gold(gold_path)
             if g.get("type") == "sentence_pair" and g.get("pair") == pair}
 

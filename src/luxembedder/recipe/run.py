@@ -225,7 +225,6 @@ def run_recipe(
     records = evaluate(models, task_objs, eval_dir, settings, batch_size=cfg.evaluation.batch_size,
                        config=cfg.evaluation.suite, show_progress=show_progress)
     # results.json keeps earlier runs' records (another collection, another model): report this run's only
-
     finetuned_name = model_name(str(model_dir), settings)
     current_models = {finetuned_name, *(model_name(m, settings) for m in models if m != str(model_dir))}
     current_tasks = {t.name for t in task_objs}

@@ -531,7 +531,6 @@ def train(config: TrainConfig, settings: Settings | None = None, callbacks: list
         with atomic_directory(out_dir) as tmp:
             model.save(str(tmp), safe_serialization=True, create_model_card=False)
             config.save(tmp / "train_config.yaml")
-
             atomic_write_json(tmp / "training_log.json", trainer.state.log_history)
             meta = {
                 "kind": "luxembedder-trained-model",
