@@ -185,7 +185,6 @@ class ExperimentConfig(BaseConfig):
         return self
 
     def train_config(self, out: Path, pairs: list[dict[str, Any]], seed: int):
-
         data = {**self.train, "model": self.base_model, "pairs": pairs, "output_dir": str(out), "seed": seed}
         return TrainConfig.from_dict(data, source="experiment config [train]")
 
@@ -239,7 +238,7 @@ class ModelRecord(BaseModel):
     seed: int | None
     model: str
     train_pairs: dict[str, int]
-    """Rows the trainer kept per pair set (after its de-duplication)."""
+    """Rows the trainer trained on per pair set (after its de-duplication and filters, less any dev split)."""
     pairs_written: dict[str, int] = {}
     """Rows written per pair set (the selected NTREX ids, less leakage drops)."""
     leakage_dropped: int
@@ -746,7 +745,8 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path | None = None,
     models = [ModelRecord(condition="base", seed=None, model=base_name, train_pairs={}, leakage_dropped=0,
                           train_seconds=None, eval_seconds=base["eval_seconds"], metrics=base["metrics"])]
     models += [ModelRecord(condition=c, seed=s, model=r["model"], train_pairs=r["train_pairs"],
-                           pairs_written=r.get("pairs_written") or {}, leakage_dropped=r["leakage_dropped"], train_seconds=r["train_seconds"],
+                           pairs_written=r.get("pairs_written") or {}, leakage_dropped=r["leakage_dropped"],
+                           train_seconds=r["train_seconds"],
                            eval_seconds=r["eval_seconds"], metrics=r["metrics"]) for (c, s), r in runs.items()]
     ntrex_files = [p for k_, p in ntrex.files.items()]
     result = ExperimentResult(
@@ -838,7 +838,6 @@ def _train_and_evaluate(cfg: ExperimentConfig, cond: str, seed: int, run_dir: Pa
 
 
 def _ids_digest(ids: list[int]) -> str:
-
     return sha256_text(",".join(map(str, ids)))[:16]
 
 

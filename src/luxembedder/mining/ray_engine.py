@@ -279,7 +279,6 @@ def prepare_backend(model: str, backend: str, settings: Any) -> None:
     """Export an ONNX backend once in the driver, so the actors only load it (never export in parallel)."""
     if not backend.startswith("onnx"):
         return
-
     resolved = resolve_model(model, settings)
     if resolved.kind == "local":
         ensure_export(resolved.location, backend, settings)

@@ -76,7 +76,6 @@ def pair_filter_steps(cfg: MiningConfig, t1: np.ndarray, t2: np.ndarray, score: 
 
 
 def _histogram(path: Path, pair: str, cos: np.ndarray, margin: np.ndarray, accepted: np.ndarray) -> None:
-
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, vals, name in ((axes[0], cos, "cosine"), (axes[1], margin, "margin")):
