@@ -275,7 +275,13 @@ def test_runs_stored_with_row_index_flores_are_rescored_by_text_match() -> None:
 
 def test_train_pairs_are_the_rows_the_trainer_kept(tmp_path: Path) -> None:
     """A unit whose trainer dropped a duplicate reports the rows trained on, and the report says so."""
-    from luxembedder.analysis.experiment import ModelRecord, _load_run, _save_npz, render_markdown, trained_rows
+    from luxembedder.analysis.experiment import (
+        ModelRecord,
+        _load_run,
+        _save_npz,
+        render_markdown,
+        trained_rows,
+    )
 
     run = tmp_path / "lb-en" / "seed0"
     (run / "model").mkdir(parents=True)
