@@ -90,8 +90,6 @@ class MiningResult:
 
 # ------------------------------------------------------------------------------------------- helpers
 
-_hash = fingerprint  # the stage store's fingerprint, under its earlier name
-
 
 def _inputs_record(paths: list[Path]) -> list[dict[str, Any]]:
     return [data_record(p) for p in paths]
@@ -387,7 +385,7 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     inputs = _inputs_record(paths)
 
     # ---- prepare -------------------------------------------------------------------------------
-    fp_prepare = _hash("prepare", [(r["path"], r["sha256"]) for r in inputs], lenient,
+    fp_prepare = fingerprint("prepare", [(r["path"], r["sha256"]) for r in inputs], lenient,
                        cfg.section_hash("input", "clean", "langid", "sentences", "shard", "pairs"),
                        cfg.matching.window_days if (cfg.shard.start or cfg.shard.end) else None)
 
@@ -398,7 +396,7 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     prepared = read_prepared(prep_dir, cfg)
 
     # ---- embed ---------------------------------------------------------------------------------
-    fp_embed = _hash("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
+    fp_embed = fingerprint("embed", fp_prepare, enc_name, cfg.section_hash("embedding"))
     cache_dir = Path(cfg.embedding.cache_dir or run_dir / "cache")
     emb_dir, emb_info = run_stage(run_dir, "embed", fp_embed,
                                   lambda tmp: embed_stage(tmp, cfg, prepared, enc_name, cache_dir, encoder, settings,
@@ -406,7 +404,7 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     emb = read_embeddings(emb_dir, prepared.views)
 
     # ---- match ---------------------------------------------------------------------------------
-    fp_match = _hash("match", fp_embed, cfg.section_hash("matching"))
+    fp_match = fingerprint("match", fp_embed, cfg.section_hash("matching"))
 
     match_dir, match_info = run_stage(run_dir, "match", fp_match,
                                       lambda tmp: match_stage(tmp, cfg, prepared.views, emb.articles), activity)
@@ -414,7 +412,7 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
     # ---- score ---------------------------------------------------------------------------------
     sc = cfg.scoring
     need_margin = sc.compute_margin or sc.method == "margin"
-    fp_score = _hash("score", fp_match, need_margin, sc.margin_k, sc.neighbour_pool, sc.index, sc.ivf_nlist,
+    fp_score = fingerprint("score", fp_match, need_margin, sc.margin_k, sc.neighbour_pool, sc.index, sc.ivf_nlist,
                      sc.ivf_nprobe, sc.candidate_floor, cfg.matching.window_days)
 
     score_dir, score_info = run_stage(run_dir, "score", fp_score,
@@ -423,7 +421,7 @@ def _mine(articles_paths: list[str | Path], out_dir: str | Path, cfg: MiningConf
 
     # ---- select (decisions, filters, outputs) ---------------------------------------------------
     leak_files = resolve_leakage_files(cfg, settings)
-    fp_select = _hash("select", fp_score, cfg.section_hash("scoring", "filters", "matching"),
+    fp_select = fingerprint("select", fp_score, cfg.section_hash("scoring", "filters", "matching"),
                       [(str(p), _file_sig(p)) for p in leak_files])
     outputs_ok = all((run_dir / "pairs" / f"{p}.jsonl").is_file() for p in cfg.pairs) and \
         (run_dir / "report.json").is_file()
